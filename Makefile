@@ -1,0 +1,98 @@
+# virtnet.failover — one entry point for setup, the main job and the tests.
+# Everything this file needs is installed by `make setup` (Debian packages
+# through apt-get, Python tools into .venv); nothing is expected by hand.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PYTHON ?= python3
+BUILD := $(ROOT)/.build
+COLLECTIONS := $(BUILD)/collections
+COLL_LINK := $(COLLECTIONS)/ansible_collections/virtnet/failover
+SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/virtnet-failover-sanity
+SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
+# Molecule scenarios run by `make molecule` (two at a time, see JOBS).
+SCENARIOS ?= all
+JOBS ?= 2
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+.PHONY: help setup host-packages venv collection lint sanity units integration \
+	kmod-compile images molecule test demo bench clean
+
+help:
+	@echo "make demo     set up, then roll out to the lab fleet and run a drift check (main job)"
+	@echo "make test     set up, then lint, sanity, units, integration, kmod-compile, molecule"
+	@echo "make setup    Debian packages + .venv + collection path (idempotent)"
+	@echo "targets: lint sanity units integration kmod-compile images molecule bench clean"
+
+setup: host-packages venv collection
+
+host-packages:
+	@missing=$$(grep -v -e '^#' -e '^$$' tests/host-packages.txt | while read -r p; do \
+		dpkg-query -W -f='$${db:Status-Status}\n' "$$p" 2>/dev/null | grep -qx installed || echo "$$p"; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages: $$missing (run make setup as root)"; exit 1; fi; \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -q; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.stamp
+
+$(VENV)/.stamp: requirements.txt constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+collection: $(COLL_LINK)
+
+$(COLL_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(ROOT) $@
+
+lint: setup
+	cd $(ROOT) && $(BIN)/ansible-lint --profile production --strict
+
+sanity: setup
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_DIR)
+	cd $(ROOT) && git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ $(SANITY_DIR)/
+	cd $(SANITY_DIR) && git init -q && git add -A && \
+		$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+units: setup
+	cd $(ROOT) && $(BIN)/pytest -q -p no:cacheprovider tests/unit
+
+integration: setup
+	cd $(ROOT) && $(BIN)/pytest -q -p no:cacheprovider tests/integration
+
+kmod-compile: setup
+	cd $(ROOT) && tests/kmod/compile-check.sh
+
+images: setup
+	cd $(ROOT) && $(PY) molecule/resources/lab/image.py build --all
+
+molecule: setup images
+	cd $(ROOT) && $(PY) molecule/resources/lab/run_scenarios.py --jobs $(JOBS) $(SCENARIOS)
+
+test: setup
+	$(MAKE) lint sanity units integration kmod-compile molecule
+
+demo: setup images
+	cd $(ROOT) && $(PY) demo/run.py
+
+bench: setup
+	cd $(ROOT) && $(PY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(BUILD) $(SANITY_ROOT)
