@@ -1,0 +1,353 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtnet.failover contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""DKMS helpers: parse ``dkms status`` output, read the DKMS tree directly,
+read dkms.conf, find kernels and headers.
+
+Pure Python, no Ansible imports, so the unit tests and kmod_info can use it.
+
+DKMS tree layout (dkms 2.8, 3.0.x on Debian 12, 3.1/3.2 on Debian 13), which
+is what ``dkms status`` itself evaluates:
+
+* ``<dkms_tree>/<name>/<version>/source`` (link or dir): the version is *added*;
+  a version directory without it is *broken* (dkms >= 3.1 prints ``broken``).
+* ``<dkms_tree>/<name>/<version>/<kernel>/<arch>/module/<mod>.ko[.xz|.gz|.zst]``
+  for every DEST_MODULE_NAME of dkms.conf: *built* for that kernel.
+* ``<dkms_tree>/<name>/kernel-<kernel>-<arch>`` -> ``<version>/<kernel>/<arch>``
+  symlink: *installed* (that version is the one installed for that kernel).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+STATES = ('absent', 'added', 'built', 'installed')
+STATE_RANK = {'absent': 0, 'broken': 0, 'added': 1, 'built': 2, 'installed-weak': 2, 'installed': 3}
+
+# Extra notes dkms appends to built/installed lines.  Old (3.0.x) and new
+# (3.1+) wordings map to one flag each.
+_EXTRA_FLAGS = (
+    ('diff', ('Diff between built and installed module', 'Differences between built and installed modules')),
+    ('original_module', ('original_module exists', 'Original modules exist')),
+    ('missing_built', ('Missing some built modules', 'Built modules are missing')),
+)
+
+_KO_SUFFIXES = ('.ko', '.ko.xz', '.ko.gz', '.ko.zst')
+
+# name/version, kernel, arch: state[ extras]      (dkms 3.x)
+_RE_NEW = re.compile(r'^(?P<name>[^/,:\s]+)/(?P<version>[^,:\s]+),\s*(?P<kernel>[^,\s]+),\s*(?P<arch>[^:\s]+):\s*(?P<rest>.*)$')
+# name, version, kernel, arch: state[ extras]     (dkms 2.x, and installed-weak lines of 3.x)
+_RE_OLD = re.compile(r'^(?P<name>[^/,:\s]+),\s*(?P<version>[^,:\s]+),\s*(?P<kernel>[^,\s]+),\s*(?P<arch>[^:\s]+):\s*(?P<rest>.*)$')
+# name/version: added|broken   (3.x)   or   name, version: added   (2.x)
+_RE_ADDED = re.compile(r'^(?P<name>[^/,:\s]+)(?:/|,\s*)(?P<version>[^,:\s]+):\s*(?P<rest>.*)$')
+
+
+def _split_rest(rest):
+    """Split 'installed (WARNING! ...)' into the state word, flags and raw notes."""
+    rest = rest.strip()
+    m = re.match(r'^(installed-weak from \S+|[A-Za-z-]+)\s*(.*)$', rest)
+    if not m:
+        return rest, [], []
+    state, extras = m.group(1), m.group(2)
+    weak_from = None
+    if state.startswith('installed-weak from '):
+        weak_from = state.split()[-1]
+        state = 'installed-weak'
+    notes = re.findall(r'\(([^()]*)\)', extras)
+    flags = []
+    for note in notes:
+        for flag, texts in _EXTRA_FLAGS:
+            if any(t.lower() in note.lower() for t in texts):
+                flags.append(flag)
+    if weak_from:
+        notes.insert(0, 'installed-weak from %s' % weak_from)
+    return state.lower(), flags, notes
+
+
+def parse_status(text):
+    """Parse ``dkms status`` output (any supported dkms version).
+
+    Returns a list of dicts with keys name, version, kernel, arch (None for
+    ``added``/``broken`` lines), state (added, built, installed,
+    installed-weak, broken), flags (list: diff, original_module,
+    missing_built) and notes (the raw parenthesised texts).
+    Lines that are not status lines (errors, warnings, blank) are ignored.
+    """
+    entries = []
+    for raw in (text or '').splitlines():
+        line = raw.strip()
+        if not line or line.startswith(('Error!', 'Warning:', 'Deprecated feature:')):
+            continue
+        for regex in (_RE_NEW, _RE_OLD):
+            m = regex.match(line)
+            if m:
+                state, flags, notes = _split_rest(m.group('rest'))
+                entries.append(dict(name=m.group('name'), version=m.group('version'),
+                                    kernel=m.group('kernel'), arch=m.group('arch'),
+                                    state=state, flags=flags, notes=notes))
+                break
+        else:
+            m = _RE_ADDED.match(line)
+            if m:
+                state, flags, notes = _split_rest(m.group('rest'))
+                if state in ('added', 'broken'):
+                    entries.append(dict(name=m.group('name'), version=m.group('version'),
+                                        kernel=None, arch=None, state=state,
+                                        flags=flags, notes=notes))
+    return entries
+
+
+def versions_from_entries(entries, name):
+    """Summarise parsed status entries of one module name.
+
+    Returns {version: {'state': 'added'|'broken'|None, 'kernels': {kernel:
+    {'state': s, 'arch': a, 'flags': [...]}}}}.
+    """
+    result = {}
+    for e in entries:
+        if e['name'] != name:
+            continue
+        v = result.setdefault(e['version'], {'state': 'added', 'kernels': {}})
+        if e['kernel'] is None:
+            v['state'] = e['state']
+            continue
+        cur = v['kernels'].get(e['kernel'])
+        if cur is None or STATE_RANK.get(e['state'], 0) > STATE_RANK.get(cur['state'], 0):
+            v['kernels'][e['kernel']] = {'state': e['state'], 'arch': e['arch'], 'flags': list(e['flags'])}
+    return result
+
+
+def kernel_state(versions, version, kernel):
+    """State of one version for one kernel: absent, added, built, installed
+    (installed-weak and broken are returned as such)."""
+    v = versions.get(version)
+    if v is None:
+        return 'absent'
+    if v['state'] == 'broken':
+        return 'broken'
+    k = v['kernels'].get(kernel)
+    if k is None:
+        return 'added'
+    return k['state']
+
+
+# --------------------------------------------------------------------------
+# dkms.conf
+
+
+_CONF_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?\s*=\s*(.*?)\s*$')
+
+
+def _unquote(value):
+    value = value.split(' #', 1)[0].strip() if not value.startswith(('"', "'")) else value
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
+        return value[1:-1]
+    return value
+
+
+def read_dkms_conf(path):
+    """Read the simple assignments of a dkms.conf (a bash fragment).
+
+    Returns {KEY: value} and {KEY: {index: value}} for array entries.  Values
+    that use shell expansion are returned as written; callers treat values
+    containing '$' or '`' as unknown.
+    """
+    scalars, arrays = {}, {}
+    with open(path, 'r', encoding='utf-8', errors='replace') as f:
+        for line in f:
+            if line.lstrip().startswith('#'):
+                continue
+            m = _CONF_RE.match(line)
+            if not m:
+                continue
+            key, idx, value = m.group(1), m.group(2), _unquote(m.group(3))
+            if idx is None:
+                scalars[key] = value
+            else:
+                arrays.setdefault(key, {})[int(idx)] = value
+    return scalars, arrays
+
+
+def is_literal(value):
+    return value is not None and not any(c in value for c in '$`#')
+
+
+def dest_module_names(conf_path):
+    """Module file names (without .ko) dkms builds for a dkms.conf, or None
+    when they cannot be known without running bash."""
+    try:
+        scalars, arrays = read_dkms_conf(conf_path)
+    except OSError:
+        return None
+    built = arrays.get('BUILT_MODULE_NAME', {})
+    dest = arrays.get('DEST_MODULE_NAME', {})
+    if not built:
+        # dkms >= 3.1 defaults to PACKAGE_NAME for a single-module package
+        name = scalars.get('PACKAGE_NAME')
+        return [name] if is_literal(name) else None
+    names = []
+    for idx in sorted(built):
+        n = dest.get(idx, built[idx])
+        if not is_literal(n):
+            return None
+        names.append(n)
+    return names
+
+
+# --------------------------------------------------------------------------
+# Direct read of the DKMS tree (what `dkms status` evaluates), no subprocess
+
+
+def _find_ko(directory, modname):
+    for suffix in _KO_SUFFIXES:
+        p = os.path.join(directory, modname + suffix)
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def _has_any_ko(directory):
+    try:
+        return any(n.endswith(_KO_SUFFIXES) for n in os.listdir(directory))
+    except OSError:
+        return False
+
+
+def read_tree(name, dkms_tree='/var/lib/dkms'):
+    """Read the DKMS tree of one module name without running dkms.
+
+    Returns the same structure as versions_from_entries(parse_status(...)),
+    plus 'module_dir' per kernel (the DKMS build output directory).
+    """
+    result = {}
+    base = os.path.join(dkms_tree, name)
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        return result
+    for version in names:
+        vdir = os.path.join(base, version)
+        if version.startswith('kernel-') or os.path.islink(vdir) or not os.path.isdir(vdir):
+            continue
+        src = os.path.join(vdir, 'source')
+        if not (os.path.islink(src) or os.path.isdir(src)):
+            # dkms 3.0 ignores such a directory; 3.1+ reports it as broken
+            result[version] = {'state': 'broken', 'kernels': {}}
+            continue
+        entry = result[version] = {'state': 'added', 'kernels': {}}
+        modnames = dest_module_names(os.path.join(src, 'dkms.conf'))
+        for kernel in sorted(os.listdir(vdir)):
+            if kernel in ('source', 'build', 'tarball', 'driver_disk') or not kernel[:1].isdigit():
+                continue
+            kdir = os.path.join(vdir, kernel)
+            if not os.path.isdir(kdir):
+                continue
+            for arch in sorted(os.listdir(kdir)):
+                mdir = os.path.join(kdir, arch, 'module')
+                if not os.path.isdir(mdir):
+                    continue
+                if modnames is not None:
+                    built = all(_find_ko(mdir, n) for n in modnames)
+                else:
+                    built = _has_any_ko(mdir)
+                if not built:
+                    continue
+                link = os.path.join(base, 'kernel-%s-%s' % (kernel, arch))
+                state = 'built'
+                if os.path.islink(link) and os.path.realpath(link) == os.path.realpath(os.path.join(kdir, arch)):
+                    state = 'installed'
+                prev = entry['kernels'].get(kernel)
+                if prev is None or STATE_RANK[state] > STATE_RANK[prev['state']]:
+                    entry['kernels'][kernel] = {'state': state, 'arch': arch, 'flags': [], 'module_dir': mdir}
+    return result
+
+
+def list_module_names(dkms_tree='/var/lib/dkms'):
+    try:
+        return sorted(n for n in os.listdir(dkms_tree) if os.path.isdir(os.path.join(dkms_tree, n)))
+    except OSError:
+        return []
+
+
+# --------------------------------------------------------------------------
+# Kernels and headers
+
+
+def installed_kernels(modules_dir='/lib/modules'):
+    """Kernel releases with a directory under /lib/modules (sorted by version)."""
+    try:
+        names = [n for n in os.listdir(modules_dir) if os.path.isdir(os.path.join(modules_dir, n))]
+    except OSError:
+        return []
+    return sorted(names, key=version_key)
+
+
+def has_headers(kernel, modules_dir='/lib/modules'):
+    """True when /lib/modules/<kernel>/build resolves to a tree with include/
+    (the test dkms itself uses)."""
+    build = os.path.join(modules_dir, kernel, 'build')
+    return os.path.isdir(os.path.join(build, 'include'))
+
+
+def version_key(release):
+    """Sort key for kernel releases: numbers compare as numbers."""
+    parts = re.split(r'(\d+)', release)
+    return [(0, int(p), '') if p.isdigit() else (1, 0, p) for p in parts if p != '']
+
+
+def headers_package(kernel, os_family=None):
+    """Name of the package that ships the headers of a kernel release."""
+    if os_family is None:
+        os_family = detect_os_family()
+    if os_family == 'RedHat':
+        return 'kernel-devel-%s' % kernel
+    if os_family == 'Suse':
+        return 'kernel-default-devel'
+    return 'linux-headers-%s' % kernel
+
+
+def detect_os_family(root='/'):
+    if os.path.exists(os.path.join(root, 'etc/debian_version')):
+        return 'Debian'
+    if os.path.exists(os.path.join(root, 'etc/redhat-release')):
+        return 'RedHat'
+    if os.path.exists(os.path.join(root, 'etc/SuSE-release')) or os.path.exists(os.path.join(root, 'etc/SUSE-brand')):
+        return 'Suse'
+    return 'Debian'
+
+
+def dkms_package_hint(os_family=None):
+    if os_family is None:
+        os_family = detect_os_family()
+    if os_family == 'RedHat':
+        return "install the 'dkms' package (dnf install dkms, from EPEL on RHEL)"
+    return "install the 'dkms' package (apt-get install dkms)"
+
+
+def tail_file(path, lines=40):
+    """Last `lines` lines of a text file, or None when it cannot be read."""
+    try:
+        with open(path, 'rb') as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 65536))
+            data = f.read().decode('utf-8', 'replace')
+    except OSError:
+        return None
+    return '\n'.join(data.splitlines()[-lines:])
+
+
+def find_make_log(output, dkms_tree, name, version, kernel, arch):
+    """Path of the make.log of a failed build: the one dkms printed, or the
+    places dkms 3.0 (build/) and 3.1+ (<kernel>/<arch>/log/) use."""
+    m = re.search(r'(/\S+/make\.log)', output or '')
+    candidates = []
+    if m:
+        candidates.append(m.group(1))
+    candidates.append(os.path.join(dkms_tree, name, version, 'build', 'make.log'))
+    candidates.append(os.path.join(dkms_tree, name, version, kernel, arch, 'log', 'make.log'))
+    for c in candidates:
+        if os.path.isfile(c):
+            return c
+    return None
