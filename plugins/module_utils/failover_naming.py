@@ -144,16 +144,18 @@ class Rename:
         return "Rename(%s/%s %s->%s)" % (self.master, self.role, self.old, self.new)
 
 
-def plan_renames(groups, names_in_use, policy):
+def plan_renames(groups, names_in_use, policy, other_masters=()):
     """Renames needed to make ``groups`` follow ``policy``.
 
     groups: iterable of (master_name, master_index, {role: (ifindex, name)}).
     names_in_use: {name: (ifindex, is_altname)} for every link of the netns.
+    other_masters: failover masters left out on purpose (their ``names``
+    entries are not an error).
     Raises PolicyError listing every problem; returns a list of Rename.
     """
     problems = []
     plan = []
-    known_masters = set()
+    known_masters = set(other_masters)
     for master, master_index, slaves in groups:
         known_masters.add(master)
         for role in ROLES:

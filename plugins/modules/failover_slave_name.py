@@ -1,0 +1,294 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtnet.failover contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: failover_slave_name
+short_description: Check and enforce the names of net_failover slave interfaces
+version_added: 1.0.0
+description:
+  - Compares the names of the standby and primary slaves of every failover group with a naming policy
+    (templates such as C({master}nsby) and C({master}npri), or explicit names per master) and renames the
+    slaves that differ, through rtnetlink.
+  - Groups are found as M(virtnet.failover.failover_info) finds them (master = ethtool driver C(net_failover),
+    standby = C(virtio_net) slave with C(phys_port_name) C(sby), primary = the other slave).
+  - Every requested name is validated before the first rename; on any problem nothing is renamed.
+    Checked are length (at most 15 bytes), empty names, C(.) and C(..), C(/), C(:), whitespace and
+    non-printable characters, duplicate targets, targets already used by an interface that is not part of
+    the same run, unknown or non-failover masters and templates with unknown placeholders.
+  - Swaps and cycles (two slaves exchanging names) go through a temporary name (C(vnfotmpN)).
+  - When the kernel refuses to rename an UP slave (EBUSY: rename protection C(slave_rename_ok=0) of the
+    patched failover module, or a kernel without live rename), the module undoes the renames it already did
+    and fails with the reason and what to do, unless O(down_rename_up) is set.
+  - Never creates a network namespace.
+author:
+  - virtnet.failover contributors
+requirements:
+  - pyroute2 >= 0.7 (0.7, 0.8 and 0.9 are supported)
+  - Linux
+attributes:
+  check_mode:
+    support: full
+    description: Reports the renames that would be done (RV(renames)) and changes nothing.
+  diff_mode:
+    support: full
+    description: Shows the slave names per master before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux only (rtnetlink, ethtool ioctl, sysfs).
+options:
+  masters:
+    description:
+      - Limit the run to these failover masters. Naming a master that does not exist, or that is not
+        a failover master of the kinds in O(master_kinds), is an error.
+      - Empty means all failover masters.
+    type: list
+    elements: str
+    default: []
+  down_rename_up:
+    description:
+      - When the kernel refuses to rename an UP slave (EBUSY), take the slave down, rename it and bring it
+        back up.
+      - This interrupts traffic on that slave, so it is off by default.
+    type: bool
+    default: false
+  netns:
+    description:
+      - Name of an existing network namespace (a file in C(/run/netns)) to work in instead of the module's own.
+      - The module fails with a clear message when it does not exist; it never creates one.
+    type: str
+  master_kinds:
+    description:
+      - Which kinds of master links count as failover masters.
+      - V(net_failover) is a master whose ethtool driver is C(net_failover).
+      - V(bridge), V(bonding) and V(team) are stand-ins identified by their rtnl link kind or ethtool driver.
+        Their standby is the slave with C(phys_port_name) C(sby), else with driver C(virtio_net), else with
+        the interface alias C(sby) or C(standby); their primary is the slave aliased C(pri) or C(primary),
+        else the lowest-ifindex remaining slave. Other slaves are never renamed.
+    type: list
+    elements: str
+    choices: [net_failover, bridge, bonding, team]
+    default: [net_failover]
+  standby_template:
+    description:
+      - Name for the standby slave. C({master}) is replaced by the master's name, C({master_index}) by its
+        ifindex; other placeholders are an error.
+      - An empty string leaves standby names alone.
+    type: str
+    default: "{master}nsby"
+  primary_template:
+    description:
+      - Name for the primary slave, with the same placeholders as O(standby_template).
+      - An empty string leaves primary names alone.
+    type: str
+    default: "{master}npri"
+  names:
+    description:
+      - Explicit names per master, taking precedence over the templates for the roles given.
+      - A master listed here that is not a failover master is an error.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      master:
+        description: Name of the failover master.
+        type: str
+        required: true
+      standby:
+        description: Name for this master's standby slave.
+        type: str
+      primary:
+        description: Name for this master's primary slave.
+        type: str
+notes:
+  - From Linux 6.2 every UP interface can be renamed; on 5.1 to 6.1 failover slaves can be renamed while UP
+    thanks to C(IFF_LIVE_RENAME_OK); the patched failover module of this collection can forbid it
+    (C(slave_rename_ok=0)).
+  - Renaming a slave does not touch the master, which carries the IP configuration.
+seealso:
+  - module: virtnet.failover.failover_info
+"""
+
+EXAMPLES = r"""
+- name: Name every standby <master>nsby and every primary <master>npri
+  virtnet.failover.failover_slave_name:
+
+- name: Only the standby, only for enp1s0, and show what would change
+  virtnet.failover.failover_slave_name:
+    masters: [enp1s0]
+    primary_template: ""
+  check_mode: true
+  diff: true
+
+- name: Explicit names, allowing a short outage of a slave the kernel will not rename while UP
+  virtnet.failover.failover_slave_name:
+    names:
+      - master: enp1s0
+        standby: sby0
+        primary: vf0
+    down_rename_up: true
+
+- name: Stand-in groups (bridges) in a test namespace
+  virtnet.failover.failover_slave_name:
+    netns: lab0
+    master_kinds: [bridge]
+"""
+
+RETURN = r"""
+changed:
+  description: Whether a slave was (or in check mode would be) renamed.
+  returned: always
+  type: bool
+  sample: true
+renames:
+  description: The renames done (in check mode, the renames that would be done), without temporary steps.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    master: {description: Master name., type: str, sample: enp1s0}
+    role: {description: C(standby) or C(primary)., type: str, sample: standby}
+    from: {description: Name before., type: str, sample: eth1}
+    to: {description: Name after., type: str, sample: enp1s0nsby}
+  sample: [{master: enp1s0, role: standby, from: eth1, to: enp1s0nsby}]
+bounced:
+  description: Slaves that were taken down and up again for the rename (O(down_rename_up)).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+groups:
+  description:
+    - The failover groups handled, as RV(virtnet.failover.failover_info#module:groups) returns them;
+      after the renames, or as found in check mode.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{master: {name: enp1s0, kind: net_failover}, standby: {name: enp1s0nsby, name_ok: true}, names_ok: true}]
+netns:
+  description: The namespace worked in, null for the module's own.
+  returned: always
+  type: str
+  sample: null
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import traceback
+
+try:
+    import pyroute2  # noqa: F401  pylint: disable=unused-import
+except ImportError:
+    HAS_PYROUTE2 = False
+    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_PYROUTE2 = True
+    PYROUTE2_IMPORT_ERROR = None
+
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (
+    Scan,
+    common_argument_spec,
+    groups_report,
+    kernel_module_state,
+    policy_from_params,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import (
+    ROLES,
+    PolicyError,
+    diff_text,
+    order_renames,
+    plan_renames,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import (
+    FailoverError,
+    NetlinkError,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_rename import (
+    RenameFailed,
+    execute,
+)
+
+
+def names_by_group(groups, plan=None):
+    """[(master, {role: name})] with ``plan`` applied."""
+    new = {(r.master, r.role): r.new for r in plan or ()}
+    out = []
+    for group in groups:
+        roles = {}
+        for role in ROLES:
+            link = group.slave(role)
+            if link is not None:
+                roles[role] = new.get((group.master.name, role), link.name)
+        out.append((group.master.name, roles))
+    return out
+
+
+def main():
+    spec = common_argument_spec()
+    spec.update(
+        masters=dict(type="list", elements="str", default=[]),
+        down_rename_up=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    params = module.params
+    result = dict(changed=False, renames=[], bounced=[], groups=[], netns=params["netns"])
+    try:
+        policy = policy_from_params(params)
+        scan = Scan(params["netns"], params["master_kinds"], keep_socket=True)
+    except (PolicyError, FailoverError) as exc:
+        module.fail_json(msg=str(exc), **result)
+
+    try:
+        groups = scan.groups
+        all_masters = [g.master.name for g in groups]
+        problems = [scan.describe_master(m) for m in params["masters"] if m not in all_masters]
+        if params["masters"]:
+            groups = [g for g in groups if g.master.name in params["masters"]]
+        selected = [g.master.name for g in groups]
+        try:
+            plan = plan_renames([scan.group_slaves(g) for g in groups], scan.names_in_use(), policy,
+                                other_masters=[m for m in all_masters if m not in selected])
+        except PolicyError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise PolicyError(problems)
+    except PolicyError as exc:
+        scan.close()
+        module.fail_json(msg="nothing renamed: " + str(exc), problems=exc.problems, **result)
+
+    result["renames"] = [r.as_dict() for r in plan]
+    result["changed"] = bool(plan)
+    if module._diff:
+        result["diff"] = dict(before=diff_text(names_by_group(groups)),
+                              after=diff_text(names_by_group(groups, plan)))
+    if module.check_mode or not plan:
+        result["groups"] = [g for g in groups_report(scan, policy) if g["master"]["name"] in selected]
+        scan.close()
+        module.exit_json(**result)
+
+    info = {r.index: (r.master, r.role) for r in plan}
+    steps = order_renames(plan, scan.names_in_use())
+    try:
+        done = execute(scan.sock, steps, info, params["down_rename_up"], kernel_module_state(),
+                       error_class=NetlinkError)
+    except RenameFailed as exc:
+        scan.close()
+        result["renames"] = []
+        result["changed"] = False
+        module.fail_json(msg=str(exc), **result)
+    bounced = {index for index, _old, _new, was_bounced in done if was_bounced}
+    result["bounced"] = sorted({r.new for r in plan if r.index in bounced})
+    scan.refresh()
+    result["groups"] = [g for g in groups_report(scan, policy) if g["master"]["name"] in selected]
+    scan.close()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
