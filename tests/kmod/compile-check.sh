@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Compile check of the patched failover module (roles/kmod/files/virtnet-failover).
+#
+# For every kernel headers dir installed on this host (/lib/modules/*/build):
+#   - build the module out of tree, in a temp dir, with W=1 and -Werror, once
+#     with the mechanism the probe picks and once per forced mechanism
+#     (so every code path compiles against real headers);
+#   - check modinfo (version = dkms.conf PACKAGE_VERSION, description, both
+#     parameters, vermagic), the probe's mechanism for that kernel line, and
+#     that the three exported symbols are EXPORT_SYMBOL_GPL with the same
+#     CRCs as the kernel's own failover.ko (so net_failover binds to it).
+# Then, unless VNF_SKIP_DKMS=1, prove dkms.conf with a real
+#   dkms add / build / install / remove
+# against the first kernel, and remove everything it added.
+#
+# Exit status: 0 all good, 1 on any failure (with a message saying which).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SRC=$ROOT/roles/kmod/files/virtnet-failover
+NAME=virtnet-failover
+VERSION=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$SRC/dkms.conf")
+SYMBOLS=(failover_register failover_unregister failover_slave_unregister)
+FORCED=(notifier unsupported)
+JOBS=$(nproc 2>/dev/null || echo 1)
+
+failures=0
+checks=0
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+ok() {
+	checks=$((checks + 1))
+	echo "  ok: $*"
+}
+
+[[ -n $VERSION ]] || { echo "FAIL: no PACKAGE_VERSION in $SRC/dkms.conf" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vnf-compile.XXXXXX")
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# The mechanism a Debian/Ubuntu kernel line must get (independent of probe.sh).
+expected_mech() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$1"
+	if ((major > 6 || (major == 6 && minor >= 2))); then
+		echo notifier
+	elif ((major > 5 || (major == 5 && minor >= 1))); then
+		echo flag
+	else
+		echo unsupported
+	fi
+}
+
+# build KVER BUILD_DIR MECH(""=probe) -> prints the build dir, returns status
+build_one() {
+	local kver=$1 kdir=$2 mech=$3 out
+	out=$WORK/$kver-${mech:-probe}
+	cp -a "$SRC/." "$out/"
+	if ! make -C "$kdir" M="$out" W=1 KCFLAGS=-Werror ${mech:+VNF_FORCE_MECH=$mech} \
+		-j"$JOBS" modules >"$out/build.log" 2>&1; then
+		sed 's/^/    | /' "$out/build.log" >&2
+		fail "$kver (${mech:-probe}): build failed"
+		return 1
+	fi
+	# BTF skipping is kbuild's notice for header-only trees, not a compiler warning.
+	if grep -i 'warning' "$out/build.log" | grep -v 'Skipping BTF generation' >&2; then
+		fail "$kver (${mech:-probe}): compiler warnings"
+		return 1
+	fi
+	if [[ ! -f $out/failover.ko ]]; then
+		fail "$kver (${mech:-probe}): no failover.ko produced"
+		return 1
+	fi
+	ok "$kver (${mech:-probe}): built with W=1 -Werror"
+}
+
+check_module() {
+	local kver=$1 kdir=$2 mech=$3 out ko v sym line crc want
+	out=$WORK/$kver-${mech:-probe}
+	ko=$out/failover.ko
+
+	v=$(modinfo -F version "$ko")
+	[[ $v == "$VERSION" ]] && ok "version $v" || fail "$kver: modinfo version '$v', dkms.conf says '$VERSION'"
+	modinfo -F description "$ko" | grep -q 'virtnet.failover: slave_rename_ok' &&
+		ok "description names virtnet.failover" ||
+		fail "$kver: modinfo description does not name virtnet.failover"
+	for p in slave_rename_ok live_rename; do
+		modinfo -F parm "$ko" | grep -q "^$p:" && ok "parameter $p" ||
+			fail "$kver: modinfo shows no parameter $p"
+	done
+	v=$(modinfo -F vermagic "$ko")
+	[[ $v == "$kver "* ]] && ok "vermagic $kver" || fail "$kver: vermagic '$v' is not for $kver"
+	[[ $(modinfo -F license "$ko") == "GPL v2" ]] && ok "license GPL v2" || fail "$kver: license is not GPL v2"
+
+	want=${mech:-$(expected_mech "$kver")}
+	v=$(sed -n 's/^#define VNF_MECH_NAME "\(.*\)"$/\1/p' "$out/vnf_config.h")
+	[[ $v == "$want" ]] && ok "live_rename mechanism $v" ||
+		fail "$kver: probe chose live_rename '$v', expected '$want'"
+
+	for sym in "${SYMBOLS[@]}"; do
+		nm "$ko" | grep -q " __ksymtab_$sym\$" || fail "$kver: $sym is not exported (no __ksymtab_$sym)"
+		line=$(awk -v s="$sym" '$2 == s' "$out/Module.symvers")
+		if [[ $line != *EXPORT_SYMBOL_GPL* ]]; then
+			fail "$kver: $sym is not EXPORT_SYMBOL_GPL in Module.symvers"
+			continue
+		fi
+		crc=${line%%[[:space:]]*}
+		want=$(awk -v s="$sym" '$2 == s { print $1 }' "$kdir/Module.symvers" 2>/dev/null || true)
+		if [[ -z $want ]]; then
+			ok "$sym exported GPL (kernel Module.symvers has no CRC to compare)"
+		elif [[ $crc == "$want" ]]; then
+			ok "$sym exported GPL, CRC $crc matches the kernel's"
+		else
+			fail "$kver: $sym CRC $crc differs from the kernel's $want: net_failover would not bind"
+		fi
+	done
+}
+
+shopt -s nullglob
+kdirs=()
+for d in /lib/modules/*/build; do
+	[[ -f $d/Makefile ]] && kdirs+=("$d")
+done
+if ((${#kdirs[@]} == 0)); then
+	echo "FAIL: no kernel headers installed (/lib/modules/*/build): 'make setup' installs linux-headers-amd64" >&2
+	exit 1
+fi
+
+for kdir in "${kdirs[@]}"; do
+	kver=$(basename "$(dirname "$kdir")")
+	echo "== $kver ($kdir)"
+	for mech in "" "${FORCED[@]}"; do
+		build_one "$kver" "$kdir" "$mech" && check_module "$kver" "$kdir" "$mech"
+	done
+done
+
+# The builds happened in $WORK: the source tree must hold no build output.
+leftover=$(find "$SRC" \( -name '*.o' -o -name '*.ko' -o -name '*.cmd' -o -name 'vnf_config.h' \
+	-o -name Module.symvers -o -name modules.order -o -name '*.mod*' \) -print)
+[[ -z $leftover ]] && ok "source tree is clean" || fail "build output in the source tree: $leftover"
+
+dkms_check() {
+	local kver=$1 usrsrc=/usr/src/$NAME-$VERSION t0 t1 ko
+	echo "== dkms add/build/install/remove $NAME/$VERSION for $kver"
+	if ! command -v dkms >/dev/null; then
+		fail "dkms is not installed ('make setup' installs it)"
+		return
+	fi
+	if [[ $(id -u) != 0 ]]; then
+		fail "the dkms check needs root (VNF_SKIP_DKMS=1 skips it)"
+		return
+	fi
+	if [[ -e $usrsrc ]] || dkms status -m "$NAME" -v "$VERSION" 2>/dev/null | grep -q .; then
+		fail "$NAME/$VERSION is already known to dkms or $usrsrc exists: not touching another install (remove it with 'dkms remove $NAME/$VERSION --all; rm -rf $usrsrc')"
+		return
+	fi
+	cp -a "$SRC" "$usrsrc"
+	t0=$(date +%s)
+	if dkms add -m "$NAME" -v "$VERSION" >"$WORK/dkms.log" 2>&1 &&
+		dkms build -m "$NAME" -v "$VERSION" -k "$kver" >>"$WORK/dkms.log" 2>&1 &&
+		dkms install -m "$NAME" -v "$VERSION" -k "$kver" >>"$WORK/dkms.log" 2>&1; then
+		t1=$(date +%s)
+		ok "dkms add+build+install in $((t1 - t0)) s"
+		ko=$(find "/lib/modules/$kver/updates/dkms" -name 'failover.ko*' 2>/dev/null | head -n 1)
+		[[ -n $ko ]] && ok "installed $ko" || fail "dkms install put no failover.ko under /lib/modules/$kver/updates/dkms"
+		dkms status -m "$NAME" -v "$VERSION" -k "$kver" | grep -q installed &&
+			ok "dkms status: installed" || fail "dkms status does not say installed"
+		v=$(modinfo -k "$kver" -F version failover 2>/dev/null || true)
+		[[ $v == "$VERSION" ]] && ok "depmod resolves 'failover' for $kver to the dkms copy" ||
+			fail "modinfo -k $kver failover reports version '$v', not the dkms copy"
+	else
+		sed 's/^/    | /' "$WORK/dkms.log" >&2
+		fail "dkms add/build/install failed for $kver"
+	fi
+	dkms remove -m "$NAME" -v "$VERSION" --all >>"$WORK/dkms.log" 2>&1 || fail "dkms remove failed"
+	rm -rf "$usrsrc"
+	if dkms status -m "$NAME" 2>/dev/null | grep -q . ||
+		[[ -n $(find "/lib/modules/$kver/updates/dkms" -name 'failover.ko*' 2>/dev/null) ]]; then
+		fail "dkms remove left $NAME behind"
+	else
+		ok "dkms remove left nothing behind"
+	fi
+}
+
+if [[ ${VNF_SKIP_DKMS:-0} == 1 ]]; then
+	echo "== dkms check skipped: VNF_SKIP_DKMS=1"
+else
+	(
+		# Serialise with other users of the same dkms name on this host.
+		flock -w 300 9 || { echo "FAIL: could not lock /tmp/$NAME-dkms.lock" >&2; exit 1; }
+		failures=0
+		dkms_check "$(basename "$(dirname "${kdirs[0]}")")"
+		exit $((failures > 0))
+	) 9>"/tmp/$NAME-dkms.lock" || failures=$((failures + 1))
+fi
+
+if ((failures > 0)); then
+	echo "compile-check: $failures failure(s), $checks check(s) passed" >&2
+	exit 1
+fi
+echo "compile-check: all $checks checks passed"
