@@ -23,6 +23,9 @@ import zlib
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import version_key
 
 
+PROC_CONFIG = '/proc/config.gz'
+
+
 class FormatError(Exception):
     """A file is not in the expected format."""
 
@@ -404,14 +407,22 @@ def initramfs_path(kernel, boot_dir='/boot'):
 def kernel_config_option(kernel, option='CONFIG_FAILOVER', boot_dir='/boot', modules_dir='/lib/modules'):
     """Value of a kernel config option: 'y', 'm', 'not set', or None when no
     config file was found.  Reads /boot/config-<k>, else the headers'
-    .config.  Returns (value, source path)."""
-    for path in (os.path.join(boot_dir, 'config-%s' % kernel),
-                 os.path.join(modules_dir, kernel, 'build', '.config'),
-                 os.path.join(modules_dir, kernel, 'build', 'include', 'config', 'auto.conf')):
+    .config, else (running kernel only) /proc/config.gz.
+    Returns (value, source path)."""
+    paths = [os.path.join(boot_dir, 'config-%s' % kernel),
+             os.path.join(modules_dir, kernel, 'build', '.config'),
+             os.path.join(modules_dir, kernel, 'build', 'include', 'config', 'auto.conf')]
+    if kernel == os.uname().release:
+        paths.append(PROC_CONFIG)
+    for path in paths:
         try:
-            with open(path, 'r', encoding='utf-8', errors='replace') as f:
-                text = f.read()
-        except OSError:
+            if path.endswith('.gz'):
+                with gzip.open(path, 'rt', encoding='utf-8', errors='replace') as f:
+                    text = f.read()
+            else:
+                with open(path, 'r', encoding='utf-8', errors='replace') as f:
+                    text = f.read()
+        except (OSError, EOFError, zlib.error):
             continue
         m = re.search(r'^%s=(\S+)\s*$' % re.escape(option), text, re.M)
         if m:

@@ -7,9 +7,11 @@ or loadable.  Pure Python, no Ansible imports."""
 from __future__ import annotations
 
 import errno
+import gzip
 import os
 import re
 import stat
+import zlib
 
 SYS_MODULE = '/sys/module'
 
@@ -54,6 +56,27 @@ def validate_name(kind, name):
     if not _NAME_RE.match(name):
         raise KmodError("invalid %s name %r: only letters, digits, '_', '-' and '.' are allowed" % (kind, name))
     return name
+
+
+def builtin_without_sysfs(module, modules_dir='/lib/modules', proc_config='/proc/config.gz'):
+    """True when the running kernel has the module built in: listed in
+    /lib/modules/<running>/modules.builtin, or for failover CONFIG_FAILOVER=y
+    in /proc/config.gz.  False when not known to be built in."""
+    base = module.replace('-', '_')
+    try:
+        with open(os.path.join(modules_dir, os.uname().release, 'modules.builtin'), 'r', encoding='utf-8') as f:
+            for line in f:
+                if line.strip().rsplit('/', 1)[-1].replace('-', '_') == base + '.ko':
+                    return True
+    except OSError:
+        pass
+    if base == 'failover':
+        try:
+            with gzip.open(proc_config, 'rt', encoding='utf-8', errors='replace') as f:
+                return any(line.strip() == 'CONFIG_FAILOVER=y' for line in f)
+        except (OSError, EOFError, zlib.error):
+            pass
+    return False
 
 
 def module_dir(module, root=SYS_MODULE):
@@ -117,6 +140,13 @@ def inspect_param(module, param, root=SYS_MODULE):
     validate_name('parameter', param)
     d = module_dir(module, root)
     if not os.path.isdir(d):
+        if builtin_without_sysfs(module):
+            msg = ("module %s is built into the running kernel and has no parameters (no %s), so it has "
+                   "no parameter %s" % (module, d, param))
+            if module.replace('-', '_') == 'failover':
+                msg += ("; a built-in failover (CONFIG_FAILOVER=y) cannot be replaced by the patched DKMS "
+                        "module: use a kernel with CONFIG_FAILOVER=m")
+            raise KmodError(msg)
         raise KmodError("module %s is not loaded (no %s): load it first, e.g. with "
                         "community.general.modprobe or 'modprobe %s'" % (module, d, module))
     path = param_path(module, param, root)

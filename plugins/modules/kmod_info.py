@@ -1,0 +1,394 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtnet.failover contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: kmod_info
+short_description: Gather the state of the patched failover module on a host in one call
+version_added: "1.0.0"
+description:
+  - Read-only. Collects what a drift check needs about a DKMS-managed kernel module (by default
+    the patched C(failover) module of this collection) in one module call, reading files instead
+    of running commands
+  - DKMS state per kernel read from the DKMS tree (C(/var/lib/dkms/NAME/VERSION/KERNEL/ARCH/module)
+    and the C(kernel-KERNEL-ARCH) install links, which is what C(dkms status) evaluates), or
+    from C(dkms status) with O(dkms_status_source=command).
+  - The running kernel and the kernel that boots next. Rule (Debian convention) the target of
+    the C(/vmlinuz) symlink, then of C(/boot/vmlinuz); without them the newest C(/boot/vmlinuz-*)
+    in version order (what C(update-grub) lists first).
+  - Per kernel the installed DKMS module file (C(updates/dkms/), C(extra/) or C(updates/)) and
+    its C(srcversion) read from the ELF C(.modinfo) section (C(.ko.xz) and C(.ko.gz) are
+    decompressed in Python, C(.ko.zst) with the C(zstd) tool when present), C(CONFIG_FAILOVER)
+    from C(/boot/config-KERNEL) (or the headers' C(.config)), and whether the module is built in.
+  - The loaded module from C(/sys/module/MODULE) (srcversion, version, parameters; patched when
+    C(parameters/slave_rename_ok) exists).
+  - Optionally a modprobe.d file and, for chosen kernels, the C(MODULE.ko) inside the initramfs
+    (streamed and decompressed on the fly; the scan stops at the first C(MODULE.ko) entry;
+    nothing is cached or written).
+author:
+  - virtnet.failover contributors
+options:
+  dkms_name:
+    description: DKMS package name of the module.
+    type: str
+    default: virtnet-failover
+  dkms_version:
+    description:
+      - The wanted DKMS version. When set, per-kernel C(dkms_state) is the state of that version;
+        otherwise the most advanced state of any version.
+    type: str
+  module:
+    description: Kernel module name (file name without C(.ko)) and C(/sys/module) entry.
+    type: str
+    default: failover
+  kernels:
+    description:
+      - Kernels to report in RV(kernels). Default every kernel with a C(/lib/modules) directory or
+        a C(/boot/vmlinuz-*) image, plus the running and the next-boot kernel.
+    type: list
+    elements: str
+  initramfs_kernels:
+    description:
+      - Kernels whose initramfs is searched for C(MODULE.ko). V(running), V(next_boot) and
+        V(all) (every reported kernel) are accepted besides releases.
+      - Default none (reading an initramfs is the only slow part; expect well under a second
+        per image with zstd).
+    type: list
+    elements: str
+    default: []
+  modprobe_conf:
+    description: A modprobe.d file to read (content and parsed C(options) lines).
+    type: path
+  dkms_status_source:
+    description:
+      - V(tree) reads the DKMS tree directly (fast, no subprocess).
+      - V(command) runs C(dkms status -m NAME) and parses it (slower; also shows dkms's warnings
+        such as a diff between built and installed module).
+    type: str
+    choices: [tree, command]
+    default: tree
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: linux
+notes:
+  - Runs as any user; as non-root some files (for example an initramfs with mode 0600) may be
+    unreadable and are reported with an C(error).
+seealso:
+  - module: virtnet.failover.dkms
+  - module: virtnet.failover.module_param
+"""
+
+EXAMPLES = r"""
+- name: Gather the module state for the drift report
+  virtnet.failover.kmod_info:
+    dkms_version: 1.0.0
+    modprobe_conf: /etc/modprobe.d/virtnet-failover.conf
+    initramfs_kernels: [next_boot]
+  register: kmod
+
+- name: Flag a host whose next boot would not load the patched module
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }} drifts"
+  when: not kmod.summary.next_boot_ready
+"""
+
+RETURN = r"""
+running_kernel:
+  description: C(uname -r).
+  returned: always
+  type: str
+  sample: 6.1.0-56-amd64
+next_boot_kernel:
+  description: The kernel that boots next (null when it cannot be told); see the rule above.
+  returned: always
+  type: str
+  sample: 6.1.0-58-amd64
+next_boot_source:
+  description: Where RV(next_boot_kernel) came from (C(/vmlinuz), C(/boot/vmlinuz), C(/boot/vmlinuz-*)) or null.
+  returned: always
+  type: str
+  sample: /vmlinuz
+loaded:
+  description: The module as C(/sys/module/MODULE) shows it.
+  returned: always
+  type: dict
+  contains:
+    name: {description: Module name., type: str}
+    loaded: {description: C(/sys/module/MODULE) exists (loaded or built in)., type: bool}
+    builtin: {description: Compiled into the running kernel (no C(initstate))., type: bool}
+    patched: {description: The patched module is loaded (C(parameters/slave_rename_ok) exists)., type: bool}
+    srcversion: {description: srcversion of the loaded module (null when unknown)., type: str}
+    version: {description: MODULE_VERSION of the loaded module (null when none)., type: str}
+    initstate: {description: C(live), C(coming), C(going) or null., type: str}
+    refcnt: {description: Reference count., type: int}
+    holders: {description: Modules holding it (for example C(net_failover))., type: list, elements: str}
+    parameters: {description: Every parameter name -> value as the kernel shows it., type: dict}
+    slave_rename_ok: {description: C(slave_rename_ok) as a boolean, null when absent., type: bool}
+    live_rename: {description: The C(live_rename) parameter (mechanism in use), null when absent., type: str}
+    matches_dkms: {description: srcversion equals the DKMS module installed for the running kernel (null if either is unknown)., type: bool}
+dkms:
+  description: DKMS view of O(dkms_name).
+  returned: always
+  type: dict
+  contains:
+    name: {description: DKMS package name., type: str}
+    wanted_version: {description: O(dkms_version)., type: str}
+    source: {description: C(tree) or C(command)., type: str}
+    installed: {description: The C(dkms) command exists., type: bool}
+    versions:
+      description: version -> {state (added or broken), kernels (kernel -> built, installed or installed-weak)}.
+      type: dict
+    flags: {description: "version -> kernel -> dkms notes (C(diff), C(original_module), C(missing_built)); O(dkms_status_source=command) only.", type: dict}
+kernels:
+  description: Per kernel release.
+  returned: always
+  type: dict
+  contains:
+    running: {description: It is the running kernel., type: bool}
+    next_boot: {description: It is the next-boot kernel., type: bool}
+    modules_dir: {description: C(/lib/modules/KERNEL) exists., type: bool}
+    has_headers: {description: C(/lib/modules/KERNEL/build) resolves to a headers tree., type: bool}
+    config_failover: {description: "C(CONFIG_FAILOVER): y, m, not set, or null when no config file was found.", type: str}
+    config_source: {description: File C(config_failover) was read from., type: str}
+    failover_builtin: {description: "failover is built in (CONFIG_FAILOVER=y or listed in modules.builtin); null if unknown.", type: bool}
+    dkms_state: {description: "DKMS state (absent, added, built, installed, installed-weak, broken) of the wanted version, or the most advanced of any version.", type: str}
+    dkms_version: {description: The DKMS version installed (or built) for this kernel, null if none., type: str}
+    dkms_module:
+      description: "The installed DKMS module file: path (null if none), exists, compressed (null, xz, gzip, zstd), srcversion, version, vermagic, error."
+      type: dict
+    stock_module:
+      description: The distribution module (C(kernel/net/core/MODULE.ko*)) with the same keys.
+      type: dict
+    initramfs:
+      description:
+        - Only for O(initramfs_kernels). path, exists, found (MODULE.ko inside), member (its path in the image),
+          compressed_member, srcversion, version, vermagic, archives (list of offset/compression),
+          error, seconds, patched (srcversion equals the installed DKMS module; null when unknown).
+      type: dict
+modprobe_conf:
+  description: "O(modprobe_conf) read: path, exists, content, options (module -> param -> value). Null without O(modprobe_conf)."
+  returned: always
+  type: dict
+summary:
+  description: Derived booleans for a drift check.
+  returned: always
+  type: dict
+  contains:
+    patched_loaded: {description: The loaded module has C(slave_rename_ok)., type: bool}
+    loaded_matches_dkms: {description: Same as RV(loaded.matches_dkms)., type: bool}
+    running_dkms_installed: {description: DKMS state is installed for the running kernel., type: bool}
+    next_boot_dkms_installed: {description: DKMS state is installed for the next-boot kernel (null when unknown)., type: bool}
+    next_boot_initramfs_patched: {description: "The next-boot initramfs has the DKMS module (null when not read or unknown).", type: bool}
+    next_boot_ready: {description: "next_boot_dkms_installed and next_boot_initramfs_patched is not false.", type: bool}
+    failover_builtin_running: {description: failover is built into the running kernel (C(/sys/module) without initstate, or config y)., type: bool}
+    reboot_required: {description: "The patched module is installed for the next-boot kernel but the loaded module differs from it.", type: bool}
+elapsed_seconds:
+  description: Time the module spent gathering.
+  returned: always
+  type: float
+  sample: 0.012
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
+    STATE_RANK,
+    has_headers,
+    installed_kernels,
+    parse_status,
+    read_tree,
+    version_key,
+    versions_from_entries,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import (
+    boot_kernels,
+    find_ko,
+    initramfs_find_module,
+    initramfs_path,
+    kernel_config_option,
+    module_builtin_listed,
+    next_boot_kernel,
+    read_ko,
+    read_modprobe_conf,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import (
+    KmodError,
+    module_info,
+    normalize_bool,
+    validate_name,
+)
+
+MODULES_DIR = '/lib/modules'
+BOOT_DIR = '/boot'
+DKMS_TREE = '/var/lib/dkms'
+DKMS_DIRS = ('updates/dkms', 'extra', 'updates')
+
+
+def gather_kernel(kernel, modname, versions, wanted):
+    kdir = os.path.join(MODULES_DIR, kernel)
+    cfg, cfg_src = kernel_config_option(kernel, 'CONFIG_FAILOVER', BOOT_DIR, MODULES_DIR)
+    listed = module_builtin_listed(kernel, 'kernel/net/core/%s.ko' % modname, MODULES_DIR)
+    builtin = True if cfg == 'y' or listed else (False if cfg is not None or listed is not None else None)
+    # DKMS state
+    best_state, best_version = 'absent', None
+    for v, d in sorted(versions.items(), key=lambda x: version_key(x[0])):
+        if wanted and v != wanted:
+            continue
+        kd = d['kernels'].get(kernel)
+        st = kd['state'] if kd else d['state']
+        if STATE_RANK.get(st, 0) > STATE_RANK.get(best_state, 0) or (best_state == 'absent' and st == 'broken'):
+            best_state, best_version = st, (v if kd else None)
+    dkms_path = None
+    for sub in DKMS_DIRS:
+        dkms_path = find_ko(os.path.join(kdir, sub), modname)
+        if dkms_path:
+            break
+    dkms_mod = read_ko(dkms_path) if dkms_path else dict(path=None, exists=False, compressed=None,
+                                                           srcversion=None, version=None, vermagic=None,
+                                                           name=None, error=None)
+    stock_path = find_ko(os.path.join(kdir, 'kernel', 'net', 'core'), modname)
+    stock = read_ko(stock_path) if stock_path else dict(path=None, exists=False, compressed=None,
+                                                         srcversion=None, version=None, vermagic=None,
+                                                         name=None, error=None)
+    return dict(modules_dir=os.path.isdir(kdir), has_headers=has_headers(kernel, MODULES_DIR),
+                config_failover=cfg, config_source=cfg_src, failover_builtin=builtin,
+                dkms_state=best_state, dkms_version=best_version, dkms_module=dkms_mod,
+                stock_module=stock)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dkms_name=dict(type='str', default='virtnet-failover'),
+            dkms_version=dict(type='str'),
+            module=dict(type='str', default='failover'),
+            kernels=dict(type='list', elements='str'),
+            initramfs_kernels=dict(type='list', elements='str', default=[]),
+            modprobe_conf=dict(type='path'),
+            dkms_status_source=dict(type='str', choices=['tree', 'command'], default='tree'),
+        ),
+        supports_check_mode=True,
+    )
+    t0 = time.monotonic()
+    p = module.params
+    try:
+        validate_name('module', p['module'])
+        validate_name('DKMS module', p['dkms_name'])
+        if p['dkms_version']:
+            validate_name('DKMS version', p['dkms_version'])
+        for k in (p['kernels'] or []) + p['initramfs_kernels']:
+            validate_name('kernel', k)
+    except KmodError as e:
+        module.fail_json(msg=str(e))
+    modname, name, wanted = p['module'], p['dkms_name'], p['dkms_version']
+
+    running = os.uname().release
+    nb, nb_src = next_boot_kernel('/', BOOT_DIR)
+
+    # DKMS
+    dkms_bin = module.get_bin_path('dkms')
+    flags = {}
+    if p['dkms_status_source'] == 'command':
+        if not dkms_bin:
+            module.fail_json(msg="dkms_status_source=command but dkms is not installed; use the default "
+                             "dkms_status_source=tree or install the 'dkms' package")
+        rc, out, err = module.run_command([dkms_bin, 'status', '-m', name], environ_update={'LC_ALL': 'C'})
+        if rc != 0:
+            module.fail_json(msg="dkms status -m %s failed (rc=%d): %s" % (name, rc, (err or out).strip()))
+        versions = versions_from_entries(parse_status(out), name)
+        for v, d in versions.items():
+            for k, kd in d['kernels'].items():
+                if kd['flags']:
+                    flags.setdefault(v, {})[k] = kd['flags']
+    else:
+        versions = read_tree(name, DKMS_TREE)
+    dkms = dict(name=name, wanted_version=wanted, source=p['dkms_status_source'], installed=bool(dkms_bin),
+                versions=dict((v, {'state': d['state'],
+                                   'kernels': dict((k, kd['state']) for k, kd in d['kernels'].items())})
+                              for v, d in versions.items()),
+                flags=flags)
+
+    # kernels to report
+    if p['kernels']:
+        klist = list(dict.fromkeys(p['kernels']))
+    else:
+        ks = set(installed_kernels(MODULES_DIR)) | set(boot_kernels(BOOT_DIR)) | {running}
+        if nb:
+            ks.add(nb)
+        klist = sorted(ks, key=version_key)
+    kernels = {}
+    for k in klist:
+        kernels[k] = gather_kernel(k, modname, versions, wanted)
+        kernels[k]['running'] = k == running
+        kernels[k]['next_boot'] = k == nb
+
+    # loaded module
+    info = module_info(modname)
+    params = info['parameters']
+    info['patched'] = 'slave_rename_ok' in params
+    info['slave_rename_ok'] = normalize_bool(params.get('slave_rename_ok')) if info['patched'] else None
+    info['live_rename'] = params.get('live_rename')
+    run_dkms_src = kernels.get(running, {}).get('dkms_module', {}).get('srcversion')
+    info['matches_dkms'] = (info['srcversion'] == run_dkms_src) if info['srcversion'] and run_dkms_src else None
+
+    # initramfs
+    wanted_ird = []
+    for k in p['initramfs_kernels']:
+        if k == 'running':
+            k = running
+        elif k == 'next_boot':
+            if not nb:
+                continue
+            k = nb
+        elif k == 'all':
+            wanted_ird.extend(klist)
+            continue
+        wanted_ird.append(k)
+    for k in dict.fromkeys(wanted_ird):
+        if k not in kernels:
+            kernels[k] = gather_kernel(k, modname, versions, wanted)
+            kernels[k]['running'] = k == running
+            kernels[k]['next_boot'] = k == nb
+        t = time.monotonic()
+        ird = initramfs_find_module(initramfs_path(k, BOOT_DIR), modname)
+        ird['seconds'] = round(time.monotonic() - t, 4)
+        dsv = kernels[k]['dkms_module']['srcversion']
+        ird['patched'] = (ird['srcversion'] == dsv) if ird['found'] and ird['srcversion'] and dsv else (
+            False if ird['exists'] and not ird['found'] and not ird['error'] else None)
+        kernels[k]['initramfs'] = ird
+
+    modprobe = read_modprobe_conf(p['modprobe_conf']) if p['modprobe_conf'] else None
+
+    nbk = kernels.get(nb) if nb else None
+    nb_installed = (nbk['dkms_state'] == 'installed') if nbk else None
+    nb_ird = nbk.get('initramfs', {}).get('patched') if nbk else None
+    nb_srcversion = nbk['dkms_module']['srcversion'] if nbk else None
+    summary = dict(
+        patched_loaded=info['patched'],
+        loaded_matches_dkms=info['matches_dkms'],
+        running_dkms_installed=kernels.get(running, {}).get('dkms_state') == 'installed',
+        next_boot_dkms_installed=nb_installed,
+        next_boot_initramfs_patched=nb_ird,
+        next_boot_ready=bool(nb_installed) and nb_ird is not False,
+        failover_builtin_running=bool(info['builtin'] or kernels.get(running, {}).get('failover_builtin')),
+        reboot_required=bool(nb_installed and nb_srcversion and info['srcversion'] != nb_srcversion),
+    )
+    module.exit_json(changed=False, running_kernel=running, next_boot_kernel=nb, next_boot_source=nb_src,
+                     loaded=info, dkms=dkms, kernels=kernels, modprobe_conf=modprobe, summary=summary,
+                     elapsed_seconds=round(time.monotonic() - t0, 4))
+
+
+if __name__ == '__main__':
+    main()
