@@ -64,8 +64,9 @@ def check_template(template, role):
             continue
         if field not in TEMPLATE_FIELDS or spec or conversion:
             raise PolicyError(
-                "%s_template %r uses the unknown placeholder {%s}%s; allowed placeholders: %s"
-                % (role, template, field, (("!" + conversion) if conversion else "") + ((":" + spec) if spec else ""),
+                "%s_template %r uses the unknown placeholder {%s%s%s}; allowed placeholders: %s "
+                "(no conversions or format specs)"
+                % (role, template, field, ("!" + conversion) if conversion else "", (":" + spec) if spec else "",
                    ", ".join("{%s}" % f for f in TEMPLATE_FIELDS)))
 
 

@@ -21,7 +21,7 @@ description:
     non-printable characters, duplicate targets, targets already used by an interface that is not part of
     the same run, unknown or non-failover masters and templates with unknown placeholders.
   - Swaps and cycles (two slaves exchanging names) go through a temporary name (C(vnfotmpN)).
-  - When the kernel refuses to rename an UP slave (EBUSY: rename protection C(slave_rename_ok=0) of the
+  - When the kernel refuses to rename an UP slave with EBUSY (rename protection C(slave_rename_ok=0) of the
     patched failover module, or a kernel without live rename), the module undoes the renames it already did
     and fails with the reason and what to do, unless O(down_rename_up) is set.
   - Never creates a network namespace.

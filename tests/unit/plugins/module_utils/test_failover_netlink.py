@@ -1,0 +1,285 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import os
+import struct
+
+import pytest
+
+from ansible_collections.virtnet.failover.plugins.module_utils import failover_netlink as fn
+
+from failover_nlfixtures import (FakeEthtool, LAB_DRIVERS, MAC, done, error, lab_topology, newlink, nlmsg,
+                         rta, rta_str)
+
+
+def parse(data, seq=None, port=None):
+    out = []
+    finished = fn.parse_messages(data, len(data), out, seq, port)
+    return out, finished
+
+
+# ---------------------------------------------------------------- decoding
+
+def test_lab_dump_decodes_every_link():
+    links, finished = parse(lab_topology())
+    assert finished
+    assert [lk.name for lk in links] == ["lo", "enp1s0", "enp1s0nsby", "enp2s0", "enp3s0"]
+    master, standby, primary = links[1], links[2], links[3]
+    assert master.kind is None and master.master is None and master.mac == MAC
+    assert master.up and master.operstate_name == "UP"
+    assert standby.master == 2 and standby.phys_port_name == "sby"
+    assert primary.master == 2 and primary.phys_port_name is None
+    assert links[0].operstate_name == "UNKNOWN" and links[0].up
+
+
+def test_linkinfo_kind_and_slave_kind_with_and_without_nested_flag():
+    for nested in (True, False):
+        data = newlink(7, "br0", kind="bridge", nested_flag=nested) + \
+            newlink(8, "vp", kind="veth", slave_kind="bridge", master=7, nested_flag=nested) + done()
+        links, _ = parse(data)
+        assert (links[0].kind, links[0].slave_kind) == ("bridge", None)
+        assert (links[1].kind, links[1].slave_kind) == ("veth", "bridge")
+
+
+def test_alias_altnames_and_empty_alias():
+    data = newlink(3, "eth1", alias="standby", altnames=("enp0s1f0", "sby0")) + newlink(4, "eth2", alias="") + done()
+    links, _ = parse(data)
+    assert links[0].alias == "standby"
+    assert links[0].altnames == ("enp0s1f0", "sby0")
+    assert links[1].alias is None and links[1].altnames == ()
+
+
+def test_master_zero_means_no_master_and_down_flags():
+    data = newlink(3, "eth1", master=0, flags=0, operstate=2) + done()
+    (link,), _ = parse(data)
+    assert link.master is None and not link.up and link.operstate_name == "DOWN"
+
+
+def test_unknown_operstate_number_is_kept():
+    (link,), _ = parse(newlink(3, "x", operstate=42) + done())
+    assert link.operstate_name == "42"
+
+
+def test_name_without_nul_and_unknown_attributes():
+    body = struct.pack("=BxHiII", 0, 1, 9, 1, 0) + rta(3, b"abc") + rta(999, b"\x01\x02\x03") + rta(0x3FF0, b"")
+    (link,), finished = parse(nlmsg(16, body) + done())
+    assert link.name == "abc" and finished is True
+
+
+def test_notifications_of_other_sequence_or_port_are_skipped():
+    data = newlink(50, "noise", seq=0, pid=0) + newlink(51, "other", seq=8) + newlink(2, "enp1s0") + done()
+    links, finished = parse(data, seq=7, port=4242)
+    assert finished and [lk.name for lk in links] == ["enp1s0"]
+
+
+def test_multipart_without_done_is_not_finished():
+    links, finished = parse(newlink(2, "enp1s0"))
+    assert not finished and len(links) == 1
+
+
+def test_netlink_error_raises_with_code():
+    with pytest.raises(fn.NetlinkError) as exc:
+        parse(error(16))
+    assert exc.value.code == 16 and "busy" in str(exc.value).lower()
+
+
+def test_ack_error_zero_ends_without_error():
+    assert parse(error(0)) == ([], True)
+
+
+def test_truncated_message_is_an_error():
+    data = newlink(2, "enp1s0")
+    with pytest.raises(fn.FailoverError, match="malformed"):
+        fn.parse_messages(data, len(data) - 8, [], None, None)
+
+
+def test_attribute_running_past_message_end_is_an_error():
+    body = struct.pack("=BxHiII", 0, 1, 9, 1, 0) + struct.pack("=HH", 64, 3) + b"abc\0"
+    with pytest.raises(fn.FailoverError, match="truncated"):
+        parse(nlmsg(16, body))
+
+
+def test_zero_length_attribute_stops_walk():
+    body = struct.pack("=BxHiII", 0, 1, 9, 1, 0) + rta_str(3, "ok") + struct.pack("=HH", 0, 1) + b"\0" * 8
+    (link,), _ = parse(nlmsg(16, body) + done())
+    assert link.name == "ok"
+
+
+def test_getlink_request_asks_to_skip_stats():
+    req = fn.build_getlink_dump(99)
+    length, mtype, flags, seq, _pid = struct.unpack_from("=IHHII", req)
+    assert (length, mtype, seq) == (len(req), 18, 99)
+    assert flags == fn.NLM_F_REQUEST | fn.NLM_F_DUMP
+    alen, atype, mask = struct.unpack_from("=HHI", req, 32)
+    assert (alen, atype, mask) == (8, 29, fn.RTEXT_FILTER_SKIP_STATS)
+
+
+# ------------------------------------------------------------ group detection
+
+def test_lab_group_detection():
+    links, _ = parse(lab_topology())
+    eth = FakeEthtool()
+    (group,) = fn.find_groups(links, eth)
+    assert group.kind == "net_failover" and group.master.name == "enp1s0"
+    assert group.standby.name == "enp1s0nsby" and group.primary.name == "enp2s0"
+    assert group.drivers == {3: "virtio_net", 4: "e1000e"}
+    assert group.bus_info[4] == "0000:02:00.0"
+    # ethtool only for the master and its slaves, never lo or enp3s0
+    assert sorted(set(eth.asked)) == ["enp1s0", "enp1s0nsby", "enp2s0"]
+
+
+def test_lab_group_found_regardless_of_slave_names_and_order():
+    data = b"".join([newlink(4, "eth9", master=2), newlink(3, "eth0", master=2, ppn="sby"),
+                     newlink(2, "enp1s0"), done()])
+    links, _ = parse(data)
+    drivers = {"enp1s0": ("net_failover", None), "eth0": ("virtio_net", None), "eth9": ("e1000e", None)}
+    (group,) = fn.find_groups(links, FakeEthtool(drivers))
+    assert (group.standby.name, group.primary.name) == ("eth0", "eth9")
+
+
+def test_master_with_other_driver_is_not_a_group():
+    links, _ = parse(lab_topology())
+    drivers = dict(LAB_DRIVERS, enp1s0=("virtio_net", None))
+    assert fn.find_groups(links, FakeEthtool(drivers)) == []
+
+
+def test_standby_by_driver_when_phys_port_name_missing():
+    data = newlink(2, "m") + newlink(3, "a", master=2) + newlink(4, "b", master=2) + done()
+    links, _ = parse(data)
+    drivers = {"m": ("net_failover", None), "a": ("e1000e", None), "b": ("virtio_net", None)}
+    (group,) = fn.find_groups(links, FakeEthtool(drivers))
+    assert (group.standby.name, group.primary.name) == ("b", "a")
+
+
+def test_bridge_stand_in_uses_alias_and_needs_master_kind():
+    data = b"".join([
+        newlink(10, "br0", kind="bridge"),
+        newlink(11, "p0", master=10, kind="veth", slave_kind="bridge"),
+        newlink(12, "s0", master=10, kind="veth", slave_kind="bridge", alias="standby"),
+        newlink(13, "x0", master=10, kind="veth", slave_kind="bridge"),
+        newlink(14, "q0", master=10, kind="veth", slave_kind="bridge", alias="Primary"),
+        done()])
+    links, _ = parse(data)
+    drivers = {n: ("veth", None) for n in ("p0", "s0", "x0", "q0")}
+    eth = FakeEthtool(drivers)
+    assert fn.find_groups(links, eth) == []
+    assert eth.asked == []  # the bridge is known from its rtnl kind: no ioctl
+    (group,) = fn.find_groups(links, eth, ("bridge",))
+    assert group.kind == "bridge"
+    assert (group.standby.name, group.primary.name) == ("s0", "q0")
+    assert [lk.name for lk in group.others] == ["p0", "x0"]
+
+
+def test_bridge_without_aliases_primary_is_lowest_ifindex():
+    data = newlink(10, "br0", kind="bridge") + newlink(12, "b", master=10) + newlink(11, "a", master=10) + done()
+    links, _ = parse(data)
+    (group,) = fn.find_groups(links, FakeEthtool({}), ("bridge",))
+    assert group.standby is None and group.primary.name == "a" and [lk.name for lk in group.others] == ["b"]
+
+
+def test_bond_and_team_kinds_and_driver_fallback():
+    data = b"".join([newlink(20, "bond0", kind="bond"), newlink(21, "e0", master=20),
+                     newlink(30, "team0", kind="team"), newlink(31, "e1", master=30),
+                     newlink(40, "vrf0", kind="vrf"), newlink(41, "e2", master=40),
+                     newlink(50, "odd0"), newlink(51, "e3", master=50), done()])
+    links, _ = parse(data)
+    eth = FakeEthtool({"odd0": ("bonding", None), "vrf0": ("bridge", None)})
+    kinds = {g.master.name: g.kind for g in fn.find_groups(links, eth, fn.MASTER_KINDS)}
+    assert kinds == {"bond0": "bonding", "team0": "team", "odd0": "bonding"}
+    assert "vrf0" not in eth.asked
+
+
+def test_slave_whose_master_is_missing_is_ignored():
+    links, _ = parse(newlink(3, "orphan", master=99) + done())
+    assert fn.find_groups(links, FakeEthtool({})) == []
+
+
+# ------------------------------------------------------------ ethtool / netns
+
+def test_ethtool_on_loopback_has_no_driver():
+    eth = fn.Ethtool()
+    try:
+        assert eth.drvinfo("lo") == (None, None)
+        assert eth.drvinfo("no-such-if0") == (None, None)
+    finally:
+        eth.close()
+
+
+@pytest.mark.parametrize("text,ok", [("0000:02:00.0", True), ("virtio0", False), ("", False),
+                                     ("usb-0000:00:14.0-1", False)])
+def test_pci_address_from_bus_info(text, ok):
+    assert (fn.pci_address(None, text, in_netns=True) == text) is ok
+
+
+def test_pci_address_not_from_sysfs_inside_netns():
+    assert fn.pci_address("lo", None, in_netns=True) is None
+    assert fn.pci_address("lo", None, in_netns=False) is None  # lo has no device link
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b"])
+def test_netns_invalid_names(name):
+    with pytest.raises(fn.FailoverError, match="not a valid namespace name"):
+        fn.netns_path(name)
+
+
+def test_netns_missing_is_a_clear_error_and_creates_nothing():
+    name = "vnfo-missing-%d" % os.getpid()
+    with pytest.raises(fn.FailoverError, match="does not exist.*never creates"):
+        fn.netns_path(name)
+    assert not os.path.exists("/run/netns/" + name)
+
+
+# ---------------------------------------------------------- kernel module
+
+def _tree(tmp_path, files):
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(tmp_path / "sys"), str(tmp_path / "lib/modules")
+
+
+def test_kernel_module_absent(tmp_path):
+    sys_root, mods = _tree(tmp_path, {"sys/module/other/initstate": "live\n"})
+    state = fn.kernel_module_state(sys_root, mods, release="6.1.0-1")
+    assert state == {"loaded": False, "builtin": False, "patched": False, "version": None,
+                     "srcversion": None, "slave_rename_ok": None, "live_rename": None}
+
+
+def test_kernel_module_in_tree(tmp_path):
+    sys_root, mods = _tree(tmp_path, {"sys/module/failover/initstate": "live\n",
+                                      "sys/module/failover/srcversion": "ABC123\n"})
+    state = fn.kernel_module_state(sys_root, mods, release="6.1.0-1")
+    assert state["loaded"] and not state["builtin"] and not state["patched"]
+    assert state["srcversion"] == "ABC123" and state["slave_rename_ok"] is None
+
+
+@pytest.mark.parametrize("raw,value", [("Y", True), ("N", False), ("1", True), ("0", False)])
+def test_kernel_module_patched(tmp_path, raw, value):
+    sys_root, mods = _tree(tmp_path, {
+        "sys/module/failover/initstate": "live\n",
+        "sys/module/failover/version": "1.0.0\n",
+        "sys/module/failover/parameters/slave_rename_ok": raw + "\n",
+        "sys/module/failover/parameters/live_rename": "notifier\n"})
+    state = fn.kernel_module_state(sys_root, mods, release="6.12.0-1")
+    assert state["patched"] and state["slave_rename_ok"] is value
+    assert state["live_rename"] == "notifier" and state["version"] == "1.0.0"
+
+
+def test_kernel_module_builtin_by_modules_builtin(tmp_path):
+    sys_root, mods = _tree(tmp_path, {"lib/modules/6.8.0-1/modules.builtin": "kernel/net/core/failover.ko\n",
+                                      "sys/module/.keep": ""})
+    state = fn.kernel_module_state(sys_root, mods, release="6.8.0-1")
+    assert state["builtin"] and state["loaded"] and not state["patched"]
+
+
+def test_kernel_module_builtin_by_missing_initstate(tmp_path):
+    sys_root, mods = _tree(tmp_path, {"sys/module/failover/parameters/.keep": ""})
+    state = fn.kernel_module_state(sys_root, mods, release="x")
+    assert state["builtin"] and state["loaded"]
+
+
+def test_kernel_module_state_on_this_host_has_contract_keys():
+    assert set(fn.kernel_module_state()) == {"loaded", "builtin", "patched", "version", "srcversion",
+                                             "slave_rename_ok", "live_rename"}

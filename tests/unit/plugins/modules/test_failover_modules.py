@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Both modules run in-process against this host's own namespace.
+
+Read-only: the host has no net_failover master, and every call here either
+only reads or fails validation before any rename.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import common_argument_spec
+from ansible_collections.virtnet.failover.plugins.modules import failover_info, failover_slave_name
+
+
+def run(module, args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            module.main()
+    out = json.loads(capsys.readouterr().out)
+    out["rc"] = exc.value.code
+    return out
+
+
+def host_links():
+    with open("/proc/net/dev") as fh:
+        return sorted(line.split(":")[0].strip() for line in fh.readlines()[2:])
+
+
+def test_info_on_host(capsys):
+    before = host_links()
+    res = run(failover_info, {}, capsys)
+    assert res["rc"] == 0 and res["changed"] is False
+    assert res["groups"] == [] and res["link_count"] >= 1 and res["netns"] is None
+    assert set(res["kernel_module"]) >= {"loaded", "patched", "slave_rename_ok", "live_rename"}
+    assert host_links() == before
+
+
+def test_info_rejects_bad_template(capsys):
+    res = run(failover_info, {"standby_template": "{mastr}sby"}, capsys)
+    assert res["rc"] == 1 and "unknown placeholder {mastr}" in res["msg"]
+
+
+def test_info_rejects_unknown_master_kind(capsys):
+    res = run(failover_info, {"master_kinds": ["macvlan"]}, capsys)
+    assert res["rc"] == 1 and "master_kinds" in res["msg"]
+
+
+def test_info_reports_missing_pyroute2(capsys, monkeypatch):
+    monkeypatch.setattr(failover_info, "HAS_PYROUTE2", False)
+    monkeypatch.setattr(failover_info, "PYROUTE2_IMPORT_ERROR", "ImportError: pyroute2")
+    res = run(failover_info, {}, capsys)
+    assert res["rc"] == 1 and "pyroute2" in res["msg"] and "required" in res["msg"]
+
+
+def test_slave_name_loopback_is_not_a_failover_master(capsys):
+    before = host_links()
+    res = run(failover_slave_name, {"masters": ["lo", "vnfo-nope0"]}, capsys)
+    assert res["rc"] == 1 and res["changed"] is False
+    assert "'lo'" in res["msg"] and "not a failover master" in res["msg"]
+    assert "no interface 'vnfo-nope0'" in res["msg"] and res["msg"].startswith("nothing renamed")
+    assert host_links() == before
+
+
+def test_slave_name_nothing_to_do_on_host(capsys):
+    res = run(failover_slave_name, {}, capsys)
+    assert res["rc"] == 0 and res["changed"] is False and res["renames"] == []
+
+
+def test_slave_name_names_for_unknown_master(capsys):
+    res = run(failover_slave_name, {"names": [{"master": "ghost0", "standby": "x"}]}, capsys)
+    assert res["rc"] == 1 and "'ghost0', which is not a failover master" in res["msg"]
+
+
+@pytest.mark.parametrize("module", [failover_info, failover_slave_name])
+def test_documented_options_match_argument_spec(module):
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    spec = common_argument_spec()
+    if module is failover_slave_name:
+        spec.update(masters={"default": []}, down_rename_up={"default": False})
+    assert set(doc["options"]) == set(spec)
+    for name, opt in doc["options"].items():
+        assert opt.get("default") == spec[name].get("default"), name
+    assert set(doc["attributes"]) == {"check_mode", "diff_mode", "platform"}
+    ret = yaml.safe_load(module.RETURN)
+    assert "groups" in ret
+
+
+def test_names_by_group_applies_plan():
+    class L:
+        def __init__(self, name):
+            self.name = name
+
+    class G:
+        def __init__(self):
+            self.master = L("enp1s0")
+
+        def slave(self, role):
+            return L("eth1") if role == "standby" else None
+
+    from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import Rename
+    plan = [Rename("enp1s0", "standby", 3, "eth1", "enp1s0nsby")]
+    assert failover_slave_name.names_by_group([G()]) == [("enp1s0", {"standby": "eth1"})]
+    assert failover_slave_name.names_by_group([G()], plan) == [("enp1s0", {"standby": "enp1s0nsby"})]
