@@ -46,7 +46,7 @@ _RE_ADDED = re.compile(r'^(?P<name>[^/,:\s]+)(?:/|,\s*)(?P<version>[^,:\s]+):\s*
 def _split_rest(rest):
     """Split 'installed (WARNING! ...)' into the state word, flags and raw notes."""
     rest = rest.strip()
-    m = re.match(r'^(installed-weak from \S+|[A-Za-z-]+)\s*(.*)$', rest)
+    m = re.match(r'^(installed-weak from \S+|installed-weak|installed|built|added|broken|[A-Za-z-]+)\s*(.*)$', rest)
     if not m:
         return rest, [], []
     state, extras = m.group(1), m.group(2)
