@@ -67,6 +67,11 @@ lint: setup
 sanity: setup
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_DIR)
 	cd $(ROOT) && git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ $(SANITY_DIR)/
+	@# ansible-test bootstraps pip in its venvs from a CI file host that is not
+	@# reachable here; give it a bootstrap script that uses ensurepip + PyPI.
+	mkdir -p $(HOME)/.ansible/test/cache
+	for v in $$($(PY) -c 'import re, ansible_test, pathlib; p = pathlib.Path(ansible_test.__file__).parent / "_internal/python_requirements.py"; print(" ".join(re.findall(r"pip=.(\d+\.\d+)", p.read_text())))'); do \
+		install -m 0644 tests/tools/ansible_test_get_pip.py $(HOME)/.ansible/test/cache/get_pip_$${v//./_}.py; done
 	cd $(SANITY_DIR) && git init -q && git add -A && \
 		$(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
