@@ -1,0 +1,568 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtnet.failover contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: failover_drift
+short_description: Report how a host drifts from the patched failover module policy (read-only)
+version_added: 1.0.0
+description:
+  - One call per host that compares the state of the patched C(failover) kernel module and of the failover
+    slave names with a policy given as options, and returns a list of drift items.
+  - Never changes anything; RV(changed) is always false, also outside check mode.
+  - "Checked, each with a stable C(kind):"
+  - C(module_builtin) - failover is built into the running kernel, so no DKMS module can replace it.
+  - C(dkms_running_kernel) - the DKMS module O(dkms_name) (version O(dkms_version)) is not installed for the
+    running kernel.
+  - C(dkms_next_kernel) - it is not installed for the kernel that boots next (the target of C(/vmlinuz),
+    else the newest C(/boot/vmlinuz-*)); after a kernel update without it the host silently boots the stock
+    module. Only checked when the next-boot kernel differs from the running one.
+  - C(module_not_patched) - the loaded C(failover) module is not the patched one, or its C(srcversion)
+    differs from the DKMS build for the running kernel (for example a reboot is pending).
+  - C(param_value) - the run-time value of C(slave_rename_ok) differs from O(slave_rename_ok).
+  - C(modprobe_file) - O(modprobe_file) is missing, its content differs from O(modprobe_content), or its
+    C(options failover slave_rename_ok=) differs from O(slave_rename_ok).
+  - C(initramfs) - the initramfs of the next-boot kernel carries a C(failover.ko) that is not the DKMS build
+    for that kernel (the stock module would load from the initramfs at boot), or cannot be read.
+  - C(slave_name) - a failover slave is not named as the policy (O(standby_template), O(primary_template),
+    O(names)) says.
+  - Reads files and sysfs, one rtnetlink link dump (pyroute2) for the slave names, and the initramfs of one
+    kernel; it runs no command.
+author:
+  - virtnet.failover contributors
+requirements:
+  - pyroute2 >= 0.7 (only for O(check_names=true))
+  - Linux
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+    description: Linux only (sysfs, rtnetlink, DKMS tree).
+options:
+  dkms_name:
+    description: DKMS package name of the patched module.
+    type: str
+    default: virtnet-failover
+  dkms_version:
+    description:
+      - The DKMS version that must be installed. Empty means any version (the one installed for the running
+        kernel, else the newest one in the DKMS tree).
+    type: str
+  module:
+    description: Kernel module name (C(/sys/module) entry and file name without C(.ko)).
+    type: str
+    default: failover
+  slave_rename_ok:
+    description:
+      - Wanted value of the C(slave_rename_ok) parameter, checked at run time (C(param_value)) and in
+        O(modprobe_file) (C(modprobe_file)). Null skips both checks.
+    type: bool
+  modprobe_file:
+    description: The modprobe.d file the kmod role writes. Empty skips the C(modprobe_file) check.
+    type: path
+    default: /etc/modprobe.d/virtnet-failover.conf
+  modprobe_content:
+    description:
+      - Exact wanted content of O(modprobe_file) (a missing final newline is ignored). When not set only the
+        C(slave_rename_ok) option of the file is compared with O(slave_rename_ok).
+    type: str
+  check_initramfs:
+    description: Look for the module inside the next-boot kernel's initramfs (the slowest check, under a second).
+    type: bool
+    default: true
+  check_names:
+    description: Compare the failover slave names with the naming policy (needs pyroute2).
+    type: bool
+    default: true
+  checks:
+    description: Only report these kinds (default all of them).
+    type: list
+    elements: str
+    choices: [module_builtin, dkms_running_kernel, dkms_next_kernel, module_not_patched, param_value,
+              modprobe_file, initramfs, slave_name]
+  netns:
+    description: Name of an existing network namespace to check slave names in (never created).
+    type: str
+  master_kinds:
+    description: Kinds of master links that count as failover masters, as for M(virtnet.failover.failover_info).
+    type: list
+    elements: str
+    choices: [net_failover, bridge, bonding, team]
+    default: [net_failover]
+  standby_template:
+    description: Policy name of the standby slave (C({master}), C({master_index})); empty leaves it unchecked.
+    type: str
+    default: "{master}nsby"
+  primary_template:
+    description: Policy name of the primary slave; empty leaves it unchecked.
+    type: str
+    default: "{master}npri"
+  names:
+    description: Explicit names per master, as for M(virtnet.failover.failover_slave_name).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      master:
+        description: Failover master.
+        type: str
+        required: true
+      standby:
+        description: Name of its standby slave.
+        type: str
+      primary:
+        description: Name of its primary slave.
+        type: str
+notes:
+  - The playbook C(virtnet.failover.drift) calls this module once per host and turns the results into a fleet
+    report with the P(virtnet.failover.fleet_report#filter) filter.
+seealso:
+  - module: virtnet.failover.kmod_info
+  - module: virtnet.failover.failover_info
+  - module: virtnet.failover.failover_slave_name
+"""
+
+EXAMPLES = r"""
+- name: Check one host against the policy of the rollout
+  virtnet.failover.failover_drift:
+    dkms_version: 1.0.0
+    slave_rename_ok: true
+  register: drift
+
+- name: Fail when the host drifts
+  ansible.builtin.assert:
+    that: drift.drift | length == 0
+    fail_msg: "{{ drift.drift | map(attribute='message') | list }}"
+
+- name: Only the slave names, in a test namespace with bridge stand-ins
+  virtnet.failover.failover_drift:
+    checks: [slave_name]
+    netns: lab0
+    master_kinds: [bridge]
+"""
+
+RETURN = r"""
+changed:
+  description: Always false.
+  returned: always
+  type: bool
+  sample: false
+drift:
+  description: One item per difference from the policy, in the order of the kinds above; empty when none.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind: {description: "Stable kind string (see the description).", type: str, sample: dkms_next_kernel}
+    subject: {description: "What drifts: a kernel release, a file, a module or an interface.", type: str}
+    expected: {description: What the policy wants., type: str}
+    actual: {description: What the host has., type: str}
+    message: {description: One sentence for people., type: str}
+    remedy: {description: What fixes it., type: str}
+  sample:
+    - kind: dkms_next_kernel
+      subject: 6.1.0-58-cloud-amd64
+      expected: virtnet-failover/1.0.0 installed
+      actual: absent
+      message: "virtnet-failover/1.0.0 is not installed for the next-boot kernel 6.1.0-58-cloud-amd64 (absent):
+        after the next reboot the stock failover module loads"
+      remedy: "run the virtnet.failover.rollout playbook for this host (or: dkms install virtnet-failover/1.0.0
+        -k 6.1.0-58-cloud-amd64, then update-initramfs -u -k 6.1.0-58-cloud-amd64)"
+drift_kinds:
+  description: Sorted unique kinds of RV(drift).
+  returned: always
+  type: list
+  elements: str
+  sample: [dkms_next_kernel]
+running_kernel:
+  description: C(uname -r).
+  returned: always
+  type: str
+  sample: 6.1.0-56-amd64
+next_boot_kernel:
+  description: The kernel that boots next (null when it cannot be told).
+  returned: always
+  type: str
+  sample: 6.1.0-56-amd64
+dkms_version:
+  description: The DKMS version compared (O(dkms_version) or the one found), null when none is in the tree.
+  returned: always
+  type: str
+  sample: 1.0.0
+kernels:
+  description: Per checked kernel (running and next boot) the DKMS state and the srcversion of the installed DKMS module.
+  returned: always
+  type: dict
+  sample: {"6.1.0-56-amd64": {"dkms_state": installed, "srcversion": "1A2B3C4D5E6F708192A3B4C", "running": true,
+           "next_boot": true}}
+loaded_module:
+  description: The loaded module (loaded, builtin, patched, srcversion, version, slave_rename_ok, live_rename).
+  returned: always
+  type: dict
+  sample: {loaded: true, builtin: false, patched: true, srcversion: "1A2B3C4D5E6F708192A3B4C", version: 1.0.0,
+           slave_rename_ok: true, live_rename: flag}
+initramfs:
+  description: What the initramfs check read (path, found, srcversion, error), null when not checked.
+  returned: always
+  type: dict
+  sample: {path: /boot/initrd.img-6.1.0-56-amd64, kernel: 6.1.0-56-amd64, found: true, srcversion: "1A2B3C4D5E6F708192A3B4C"}
+groups:
+  description: The failover groups as RV(virtnet.failover.failover_info#module:groups) returns them; empty without O(check_names).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+elapsed_seconds:
+  description: Time spent.
+  returned: always
+  type: float
+  sample: 0.21
+"""
+
+import os
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import pyroute2  # noqa: F401  pylint: disable=unused-import
+except ImportError:
+    HAS_PYROUTE2 = False
+    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_PYROUTE2 = True
+    PYROUTE2_IMPORT_ERROR = None
+
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (
+    Scan,
+    groups_report,
+    policy_from_params,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import ROLES, PolicyError
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import FailoverError
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
+    kernel_state,
+    read_tree,
+    version_key,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import (
+    find_ko,
+    initramfs_find_module,
+    initramfs_path,
+    kernel_config_option,
+    module_builtin_listed,
+    next_boot_kernel,
+    read_ko,
+    read_modprobe_conf,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import (
+    KmodError,
+    module_info,
+    normalize_bool,
+    validate_name,
+)
+
+KINDS = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
+         "modprobe_file", "initramfs", "slave_name")
+DKMS_DIRS = ("updates/dkms", "extra", "updates")
+ROLLOUT = "run the virtnet.failover.rollout playbook for this host"
+
+
+class Paths:
+    """Where the module reads; the unit tests point these at a fake tree."""
+
+    def __init__(self, root="/", sys_module="/sys/module", modules_dir="/lib/modules", boot_dir="/boot",
+                 dkms_tree="/var/lib/dkms", running=None):
+        self.root = root
+        self.sys_module = sys_module
+        self.modules_dir = modules_dir
+        self.boot_dir = boot_dir
+        self.dkms_tree = dkms_tree
+        self.running = running or os.uname().release
+
+
+def _bool_text(value):
+    if value is None:
+        return "unset"
+    return "1 (Y)" if value else "0 (N)"
+
+
+def _item(kind, subject, expected, actual, message, remedy):
+    return {"kind": kind, "subject": subject, "expected": expected, "actual": actual,
+            "message": message, "remedy": remedy}
+
+
+def pick_version(versions, wanted, running):
+    """The DKMS version to compare: the wanted one, else the one installed for
+    the running kernel, else the newest in the tree (None when the tree is empty)."""
+    if wanted:
+        return wanted
+    for version, data in versions.items():
+        if data["kernels"].get(running, {}).get("state") == "installed":
+            return version
+    if versions:
+        return sorted(versions, key=version_key)[-1]
+    return None
+
+
+def dkms_module_of(kernel, modname, paths, versions, version):
+    """srcversion and path of the DKMS module installed for ``kernel``."""
+    path = None
+    kdir = os.path.join(paths.modules_dir, kernel)
+    for sub in DKMS_DIRS:
+        path = find_ko(os.path.join(kdir, sub), modname)
+        if path:
+            break
+    if path is None and version:
+        mdir = versions.get(version, {}).get("kernels", {}).get(kernel, {}).get("module_dir")
+        if mdir:
+            path = find_ko(mdir, modname)
+    if path is None:
+        return None, None
+    return read_ko(path).get("srcversion"), path
+
+
+def gather_kmod(params, paths):
+    """Everything about the kernel module, from files only."""
+    modname = params["module"]
+    running = paths.running
+    nb, nb_source = next_boot_kernel(paths.root, paths.boot_dir)
+    versions = read_tree(params["dkms_name"], paths.dkms_tree)
+    version = pick_version(versions, params["dkms_version"], running)
+    kernels = {}
+    for kernel in dict.fromkeys([running] + ([nb] if nb else [])):
+        state = kernel_state(versions, version, kernel) if version else "absent"
+        srcversion, path = dkms_module_of(kernel, modname, paths, versions, version)
+        kernels[kernel] = {"dkms_state": state, "srcversion": srcversion, "module_path": path,
+                           "running": kernel == running, "next_boot": kernel == nb}
+    info = module_info(modname, paths.sys_module)
+    parameters = info["parameters"]
+    cfg, _src = kernel_config_option(running, "CONFIG_%s" % modname.upper(), paths.boot_dir, paths.modules_dir)
+    listed = module_builtin_listed(running, "kernel/net/core/%s.ko" % modname, paths.modules_dir)
+    loaded = {
+        "loaded": info["loaded"],
+        "builtin": bool(info["builtin"] or cfg == "y" or listed),
+        "patched": "slave_rename_ok" in parameters,
+        "srcversion": info["srcversion"],
+        "version": info["version"],
+        "slave_rename_ok": normalize_bool(parameters.get("slave_rename_ok")),
+        "live_rename": parameters.get("live_rename"),
+    }
+    modprobe = read_modprobe_conf(params["modprobe_file"]) if params["modprobe_file"] else None
+    initramfs = None
+    if params["check_initramfs"]:
+        kernel = nb or running
+        image = initramfs_path(kernel, paths.boot_dir)
+        found = initramfs_find_module(image, modname)
+        initramfs = {"kernel": kernel, "path": image, "exists": found["exists"], "found": found["found"],
+                     "member": found["member"], "srcversion": found["srcversion"], "error": found["error"]}
+    return {"running_kernel": running, "next_boot_kernel": nb, "next_boot_source": nb_source,
+            "dkms_version": version, "dkms_versions": sorted(versions, key=version_key), "kernels": kernels,
+            "loaded_module": loaded, "modprobe": modprobe, "initramfs": initramfs}
+
+
+def _modprobe_items(params, modprobe):
+    path = params["modprobe_file"]
+    wanted = params["slave_rename_ok"]
+    remedy = "%s (the kmod role writes %s)" % (ROLLOUT, path)
+    if not modprobe["exists"]:
+        return [_item("modprobe_file", path, "present", "missing",
+                      "%s is missing: the module loads with its built-in default at the next boot" % path, remedy)]
+    content = params["modprobe_content"]
+    if content is not None:
+        if modprobe["content"].rstrip("\n") != content.rstrip("\n"):
+            return [_item("modprobe_file", path, content.rstrip("\n"), modprobe["content"].rstrip("\n"),
+                          "%s differs from the policy content" % path, remedy)]
+        return []
+    if wanted is None:
+        return []
+    raw = modprobe["options"].get(params["module"].replace("-", "_"), {}).get("slave_rename_ok")
+    have = normalize_bool(raw)
+    if have != wanted:
+        return [_item("modprobe_file", path, "options %s slave_rename_ok=%d" % (params["module"], int(wanted)),
+                      "slave_rename_ok=%s" % raw if raw is not None else "no slave_rename_ok option",
+                      "%s sets slave_rename_ok=%s, the policy wants %d" % (path, raw if raw is not None else "nothing",
+                                                                           int(wanted)), remedy)]
+    return []
+
+
+def evaluate(params, facts, groups):
+    """Drift items for gathered ``facts`` and failover ``groups`` (pure)."""
+    items = []
+    name = params["dkms_name"]
+    version = facts["dkms_version"]
+    label = "%s/%s" % (name, version) if version else name
+    running = facts["running_kernel"]
+    nb = facts["next_boot_kernel"]
+    loaded = facts["loaded_module"]
+    kernels = facts["kernels"]
+    modname = params["module"]
+
+    if loaded["builtin"]:
+        items.append(_item(
+            "module_builtin", running, "%s built as a module (CONFIG_%s=m)" % (modname, modname.upper()), "built in",
+            "%s is built into the running kernel %s; a DKMS module cannot replace it" % (modname, running),
+            "boot a kernel that builds %s as a module (CONFIG_%s=m)" % (modname, modname.upper())))
+
+    if not loaded["builtin"]:
+        state = kernels[running]["dkms_state"]
+        if state != "installed" or not kernels[running]["module_path"]:
+            actual = state if state != "installed" else "installed, but no module file under /lib/modules/%s" % running
+            items.append(_item(
+                "dkms_running_kernel", running, "%s installed" % label, actual,
+                "%s is not installed for the running kernel %s (%s)" % (label, running, actual),
+                "%s (or: dkms install %s -k %s)" % (ROLLOUT, label, running)))
+        if nb and nb != running:
+            nstate = kernels[nb]["dkms_state"]
+            if nstate != "installed" or not kernels[nb]["module_path"]:
+                actual = nstate if nstate != "installed" else "installed, but no module file under /lib/modules/%s" % nb
+                items.append(_item(
+                    "dkms_next_kernel", nb, "%s installed" % label, actual,
+                    "%s is not installed for the next-boot kernel %s (%s): after the next reboot the stock %s "
+                    "module loads" % (label, nb, actual, modname),
+                    "%s (or: dkms install %s -k %s, then update-initramfs -u -k %s)" % (ROLLOUT, label, nb, nb)))
+
+        want_src = kernels[running]["srcversion"]
+        if not loaded["loaded"]:
+            items.append(_item(
+                "module_not_patched", modname, "patched %s loaded" % modname, "not loaded",
+                "the %s module is not loaded" % modname,
+                "load it (modprobe %s), or reboot; %s" % (modname, ROLLOUT)))
+        elif not loaded["patched"]:
+            items.append(_item(
+                "module_not_patched", modname, "patched %s (srcversion %s)" % (modname, want_src or "of the DKMS build"),
+                "stock module (srcversion %s)" % loaded["srcversion"],
+                "the loaded %s module is the stock one, not the patched DKMS build" % modname,
+                "reboot the host (the patched module is active after a reboot once it is installed and in the "
+                "initramfs); %s" % ROLLOUT))
+        elif want_src and loaded["srcversion"] and loaded["srcversion"] != want_src:
+            items.append(_item(
+                "module_not_patched", modname, "srcversion %s (DKMS build for %s)" % (want_src, running),
+                "srcversion %s" % loaded["srcversion"],
+                "the loaded %s module (srcversion %s) is not the DKMS build installed for %s (%s): a reboot is "
+                "pending" % (modname, loaded["srcversion"], running, want_src),
+                "reboot the host; %s" % ROLLOUT))
+
+    wanted = params["slave_rename_ok"]
+    if wanted is not None and loaded["patched"] and loaded["slave_rename_ok"] != wanted:
+        items.append(_item(
+            "param_value", "%s.slave_rename_ok" % modname, _bool_text(wanted), _bool_text(loaded["slave_rename_ok"]),
+            "/sys/module/%s/parameters/slave_rename_ok is %s, the policy wants %s"
+            % (modname, _bool_text(loaded["slave_rename_ok"]), _bool_text(wanted)),
+            "%s (or: virtnet.failover.module_param, or echo %d > /sys/module/%s/parameters/slave_rename_ok)"
+            % (ROLLOUT, int(wanted), modname)))
+
+    if facts["modprobe"] is not None:
+        items.extend(_modprobe_items(params, facts["modprobe"]))
+
+    ird = facts["initramfs"]
+    if ird is not None and not loaded["builtin"]:
+        kernel = ird["kernel"]
+        want = kernels.get(kernel, {}).get("srcversion")
+        remedy = "update-initramfs -u -k %s (the rollout does it)" % kernel
+        if ird["error"]:
+            items.append(_item("initramfs", ird["path"], "readable, with the DKMS %s module" % modname,
+                               "unreadable: %s" % ird["error"],
+                               "cannot read the initramfs %s of %s: %s" % (ird["path"], kernel, ird["error"]),
+                               "check the file, then %s" % remedy))
+        elif want and ird["found"] and ird["srcversion"] != want:
+            items.append(_item(
+                "initramfs", ird["path"], "%s.ko srcversion %s" % (modname, want),
+                "%s.ko srcversion %s (%s)" % (modname, ird["srcversion"], ird["member"]),
+                "the initramfs of %s carries a %s module that is not the DKMS build, so the stock module loads "
+                "at boot" % (kernel, modname), remedy))
+
+    for group in groups:
+        master = group["master"]["name"]
+        for role in ROLES:
+            slave = group.get(role)
+            if not slave:
+                continue
+            if slave.get("policy_problem"):
+                items.append(_item("slave_name", slave["name"], "a valid name", slave["name"],
+                                   slave["policy_problem"], "fix the naming policy (templates or names)"))
+            elif slave.get("name_ok") is False:
+                items.append(_item(
+                    "slave_name", slave["name"], slave["expected_name"], slave["name"],
+                    "the %s slave of %s is %s, the policy names it %s" % (role, master, slave["name"],
+                                                                          slave["expected_name"]),
+                    "%s (slave_names role), or virtnet.failover.failover_slave_name" % ROLLOUT))
+
+    if params["checks"]:
+        items = [i for i in items if i["kind"] in params["checks"]]
+    order = {k: n for n, k in enumerate(KINDS)}
+    items.sort(key=lambda i: order[i["kind"]])
+    return items
+
+
+def argument_spec():
+    return dict(
+        dkms_name=dict(type="str", default="virtnet-failover"),
+        dkms_version=dict(type="str"),
+        module=dict(type="str", default="failover"),
+        slave_rename_ok=dict(type="bool"),
+        modprobe_file=dict(type="path", default="/etc/modprobe.d/virtnet-failover.conf"),
+        modprobe_content=dict(type="str"),
+        check_initramfs=dict(type="bool", default=True),
+        check_names=dict(type="bool", default=True),
+        checks=dict(type="list", elements="str", choices=list(KINDS)),
+        netns=dict(type="str"),
+        master_kinds=dict(type="list", elements="str", default=["net_failover"],
+                          choices=["net_failover", "bridge", "bonding", "team"]),
+        standby_template=dict(type="str", default="{master}nsby"),
+        primary_template=dict(type="str", default="{master}npri"),
+        names=dict(type="list", elements="dict", default=[], options=dict(
+            master=dict(type="str", required=True),
+            standby=dict(type="str"),
+            primary=dict(type="str"),
+        )),
+    )
+
+
+def run(module, paths=None):
+    t0 = time.monotonic()
+    params = module.params
+    try:
+        validate_name("module", params["module"])
+        validate_name("DKMS module", params["dkms_name"])
+        if params["dkms_version"]:
+            validate_name("DKMS version", params["dkms_version"])
+    except KmodError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    groups = []
+    if params["check_names"] and (not params["checks"] or "slave_name" in params["checks"]):
+        if not HAS_PYROUTE2:
+            module.fail_json(msg=missing_required_lib("pyroute2") + " (or set check_names: false)",
+                             exception=PYROUTE2_IMPORT_ERROR, changed=False)
+        try:
+            policy = policy_from_params(params)
+            scan = Scan(params["netns"], params["master_kinds"])
+            groups = groups_report(scan, policy)
+        except (PolicyError, FailoverError) as exc:
+            module.fail_json(msg="cannot check slave names: %s" % exc, changed=False)
+    facts = gather_kmod(params, paths or Paths())
+    items = evaluate(params, facts, groups)
+    module.exit_json(
+        changed=False, drift=items, drift_kinds=sorted({i["kind"] for i in items}),
+        running_kernel=facts["running_kernel"], next_boot_kernel=facts["next_boot_kernel"],
+        dkms_version=facts["dkms_version"], kernels=facts["kernels"], loaded_module=facts["loaded_module"],
+        initramfs=facts["initramfs"], groups=groups, elapsed_seconds=round(time.monotonic() - t0, 4))
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run(module)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,397 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""failover_drift against fake host trees shaped like a Debian 12 lab guest.
+
+The tree has what a rolled-out guest has: the DKMS tree of
+virtnet-failover/1.0.0 with the built module and the kernel-<k>-<arch>
+install link, /lib/modules/<k>/updates/dkms/failover.ko, /sys/module/failover
+with the patched module's parameters, /vmlinuz -> boot/vmlinuz-<k>, the
+modprobe.d file and a zstd/gzip initramfs (newc cpio) carrying failover.ko.
+Module files are real ELF objects with a .modinfo section.  Each test breaks
+one thing, the way the Molecule drift scenario does in a VM.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import os
+import struct
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.virtnet.failover.plugins.modules import failover_drift as fd
+
+K1 = "6.1.0-56-amd64"
+K2 = "6.1.0-58-cloud-amd64"
+SRC_PATCHED = "8E1F0A6C2B3D4E5F6A7B8C9"
+SRC_PATCHED_K2 = "0D1C2B3A495867F6E5D4C3B"
+SRC_STOCK = "A3C1D0B9E8F7A6B5C4D3E2F"
+
+
+def elf_ko(srcversion, version="1.0.0", name="failover", kernel=K1):
+    """A minimal ELF64 relocatable object with a .modinfo section."""
+    modinfo = b"\0".join(("%s=%s" % kv).encode() for kv in (
+        ("version", version), ("license", "GPL"), ("srcversion", srcversion), ("depends", ""),
+        ("name", name), ("vermagic", "%s SMP preempt mod_unload modversions " % kernel))) + b"\0"
+    shstr = b"\0.modinfo\0.shstrtab\0"
+    off_modinfo = 64
+    off_shstr = off_modinfo + len(modinfo)
+    shoff = (off_shstr + len(shstr) + 7) & ~7
+    hdr = bytearray(64)
+    hdr[0:4] = b"\x7fELF"
+    hdr[4], hdr[5], hdr[6] = 2, 1, 1
+    struct.pack_into("<HHIQQQIHHHHHH", hdr, 16, 1, 62, 1, 0, 0, shoff, 0, 64, 0, 0, 64, 3, 2)
+    sections = struct.pack("<IIQQQQIIQQ", *([0] * 10))
+    sections += struct.pack("<IIQQQQIIQQ", 1, 1, 2, 0, off_modinfo, len(modinfo), 0, 0, 1, 0)
+    sections += struct.pack("<IIQQQQIIQQ", 10, 3, 0, 0, off_shstr, len(shstr), 0, 0, 1, 0)
+    body = bytes(hdr) + modinfo + shstr
+    body += b"\0" * (shoff - len(body))
+    return body + sections
+
+
+def newc(entries):
+    out = bytearray()
+    for ino, (name, data, mode) in enumerate(list(entries) + [("TRAILER!!!", b"", 0)], 1):
+        nb = name.encode() + b"\0"
+        out += ("070701" + "".join("%08X" % v for v in (ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
+                ).encode() + nb
+        out += b"\0" * ((4 - len(out) % 4) % 4)
+        out += data
+        out += b"\0" * ((4 - len(out) % 4) % 4)
+    return bytes(out)
+
+
+def write(path, data, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb" if isinstance(data, bytes) else "w") as fh:
+        fh.write(data)
+    os.chmod(path, mode)
+
+
+class Host:
+    """A fake root of a rolled-out Debian 12 guest."""
+
+    def __init__(self, base):
+        self.base = str(base)
+        self.paths = fd.Paths(root=self.p("/"), sys_module=self.p("/sys/module"), modules_dir=self.p("/lib/modules"),
+                              boot_dir=self.p("/boot"), dkms_tree=self.p("/var/lib/dkms"), running=K1)
+        self.modprobe = self.p("/etc/modprobe.d/virtnet-failover.conf")
+        self.add_kernel(K1, SRC_PATCHED)
+        self.set_next(K1)
+        self.initramfs(K1, SRC_PATCHED, "usr/lib/modules/%s/updates/dkms/failover.ko" % K1)
+        self.load(SRC_PATCHED, patched=True, rename_ok="Y")
+        write(self.modprobe, "# Managed by Ansible (virtnet.failover.kmod)\noptions failover slave_rename_ok=1\n")
+
+    def p(self, path):
+        return os.path.join(self.base, path.lstrip("/"))
+
+    def add_kernel(self, kernel, srcversion, dkms=True):
+        write(self.p("/boot/vmlinuz-%s" % kernel), b"kernel image")
+        write(self.p("/boot/config-%s" % kernel), "CONFIG_FAILOVER=m\nCONFIG_NET_FAILOVER=m\n")
+        write(self.p("/lib/modules/%s/kernel/net/core/failover.ko" % kernel), elf_ko(SRC_STOCK, version="", kernel=kernel))
+        write(self.p("/lib/modules/%s/modules.builtin" % kernel), "kernel/net/ipv4/tcp_cubic.ko\n")
+        src = self.p("/var/lib/dkms/virtnet-failover/1.0.0/source")
+        os.makedirs(src, exist_ok=True)
+        write(os.path.join(src, "dkms.conf"), 'PACKAGE_NAME="virtnet-failover"\nPACKAGE_VERSION="1.0.0"\n'
+              'BUILT_MODULE_NAME[0]="failover"\nDEST_MODULE_LOCATION[0]="/updates/dkms"\n')
+        if dkms:
+            self.dkms_install(kernel, srcversion)
+
+    def dkms_install(self, kernel, srcversion):
+        ko = elf_ko(srcversion, kernel=kernel)
+        write(self.p("/var/lib/dkms/virtnet-failover/1.0.0/%s/x86_64/module/failover.ko" % kernel), ko)
+        link = self.p("/var/lib/dkms/virtnet-failover/kernel-%s-x86_64" % kernel)
+        if not os.path.islink(link):
+            os.symlink("1.0.0/%s/x86_64" % kernel, link)
+        write(self.p("/lib/modules/%s/updates/dkms/failover.ko" % kernel), ko)
+
+    def dkms_remove(self, kernel):
+        os.unlink(self.p("/var/lib/dkms/virtnet-failover/kernel-%s-x86_64" % kernel))
+        os.unlink(self.p("/var/lib/dkms/virtnet-failover/1.0.0/%s/x86_64/module/failover.ko" % kernel))
+        os.unlink(self.p("/lib/modules/%s/updates/dkms/failover.ko" % kernel))
+
+    def set_next(self, kernel):
+        link = self.p("/vmlinuz")
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink("boot/vmlinuz-%s" % kernel, link)
+
+    def initramfs(self, kernel, srcversion, member):
+        early = newc([("kernel", b"", 0o40755), ("kernel/x86/microcode/AuthenticAMD.bin", b"\0" * 700, 0o100644)])
+        early += b"\0" * ((512 - len(early) % 512) % 512)
+        main = newc([("usr", b"", 0o40755), ("usr/lib/modules/%s/modules.dep" % kernel, b"x\n", 0o100644),
+                     (member, elf_ko(srcversion, kernel=kernel), 0o100644)])
+        write(self.p("/boot/initrd.img-%s" % kernel), early + gzip.compress(main), 0o600)
+
+    def load(self, srcversion, patched=True, rename_ok="Y", builtin=False):
+        d = self.p("/sys/module/failover")
+        if os.path.isdir(d):
+            for root, dirs, files in os.walk(d, topdown=False):
+                for f in files:
+                    os.unlink(os.path.join(root, f))
+                for sub in dirs:
+                    os.rmdir(os.path.join(root, sub))
+        os.makedirs(os.path.join(d, "parameters"), exist_ok=True)
+        write(os.path.join(d, "srcversion"), srcversion + "\n")
+        if not builtin:
+            write(os.path.join(d, "initstate"), "live\n")
+            write(os.path.join(d, "refcnt"), "1\n")
+        if patched:
+            write(os.path.join(d, "version"), "1.0.0\n")
+            write(os.path.join(d, "parameters/slave_rename_ok"), rename_ok + "\n")
+            write(os.path.join(d, "parameters/live_rename"), "flag\n")
+
+
+def params(host, **over):
+    base = dict(dkms_name="virtnet-failover", dkms_version="1.0.0", module="failover", slave_rename_ok=True,
+                modprobe_file=host.modprobe, modprobe_content=None, check_initramfs=True, check_names=False,
+                checks=None, netns=None, master_kinds=["net_failover"], standby_template="{master}nsby",
+                primary_template="{master}npri", names=[])
+    base.update(over)
+    return base
+
+
+def drift(host, groups=(), **over):
+    p = params(host, **over)
+    facts = fd.gather_kmod(p, host.paths)
+    return fd.evaluate(p, facts, list(groups)), facts
+
+
+def kinds(items):
+    return [i["kind"] for i in items]
+
+
+# groups as failover_common.groups_report returns them on the Debian 12 lab guest
+GROUP_OK = {
+    "master": {"name": "enp1s0", "ifindex": 2, "kind": "net_failover", "mac": "52:54:00:00:0f:01",
+               "operstate": "UP", "up": True},
+    "standby": {"name": "enp1s0nsby", "ifindex": 3, "role": "standby", "mac": "52:54:00:00:0f:01",
+                "driver": "virtio_net", "bus_info": "0000:01:00.0", "pci_address": "0000:01:00.0",
+                "phys_port_name": "sby", "alias": None, "operstate": "UP", "up": True,
+                "expected_name": "enp1s0nsby", "name_ok": True, "policy_problem": None},
+    "primary": {"name": "enp1s0npri", "ifindex": 5, "role": "primary", "mac": "52:54:00:00:0f:01",
+                "driver": "e1000e", "bus_info": "0000:02:00.0", "pci_address": "0000:02:00.0",
+                "phys_port_name": None, "alias": None, "operstate": "UP", "up": True,
+                "expected_name": "enp1s0npri", "name_ok": True, "policy_problem": None},
+    "other_slaves": [],
+    "names_ok": True,
+}
+
+
+@pytest.fixture
+def host(tmp_path):
+    return Host(tmp_path)
+
+
+def test_rolled_out_host_has_no_drift(host):
+    items, facts = drift(host, [GROUP_OK])
+    assert items == []
+    assert facts["kernels"][K1] == {"dkms_state": "installed", "srcversion": SRC_PATCHED,
+                                    "module_path": host.p("/lib/modules/%s/updates/dkms/failover.ko" % K1),
+                                    "running": True, "next_boot": True}
+    assert facts["loaded_module"]["patched"] and facts["loaded_module"]["slave_rename_ok"] is True
+    assert facts["initramfs"]["found"] and facts["initramfs"]["srcversion"] == SRC_PATCHED
+    assert facts["next_boot_kernel"] == K1
+
+
+def test_every_item_has_the_contract_keys(host):
+    os.unlink(host.modprobe)
+    items, _ = drift(host)
+    assert items and all(set(i) == {"kind", "subject", "expected", "actual", "message", "remedy"} for i in items)
+    assert all(isinstance(i[k], str) and i[k] for i in items for k in i)
+
+
+def test_modprobe_file_deleted(host):
+    os.unlink(host.modprobe)
+    items, _ = drift(host)
+    assert kinds(items) == ["modprobe_file"]
+    assert items[0]["actual"] == "missing" and items[0]["subject"] == host.modprobe
+
+
+def test_modprobe_file_wrong_value_and_exact_content(host):
+    write(host.modprobe, "options failover slave_rename_ok=0\n")
+    items, _ = drift(host)
+    assert kinds(items) == ["modprobe_file"] and items[0]["actual"] == "slave_rename_ok=0"
+    items, _ = drift(host, modprobe_content="options failover slave_rename_ok=0")
+    assert items == []
+    items, _ = drift(host, modprobe_content="options failover slave_rename_ok=1\n")
+    assert kinds(items) == ["modprobe_file"]
+    items, _ = drift(host, modprobe_file="")
+    assert items == []
+
+
+def test_param_set_at_run_time(host):
+    host.load(SRC_PATCHED, rename_ok="N")
+    items, _ = drift(host)
+    assert kinds(items) == ["param_value"]
+    assert items[0]["expected"] == "1 (Y)" and items[0]["actual"] == "0 (N)"
+    items, _ = drift(host, slave_rename_ok=None, modprobe_file="")
+    assert items == []
+
+
+def test_dkms_removed_for_running_kernel(host):
+    host.dkms_remove(K1)
+    items, facts = drift(host)
+    assert kinds(items) == ["dkms_running_kernel"]
+    assert facts["kernels"][K1]["dkms_state"] == "added" and items[0]["subject"] == K1
+    assert "dkms install virtnet-failover/1.0.0 -k %s" % K1 in items[0]["remedy"]
+
+
+def test_kernel_update_without_dkms_build(host):
+    # a second kernel installed and made the boot default, no DKMS build for it;
+    # its initramfs has the stock module
+    host.add_kernel(K2, None, dkms=False)
+    host.set_next(K2)
+    host.initramfs(K2, SRC_STOCK, "usr/lib/modules/%s/kernel/net/core/failover.ko" % K2)
+    items, facts = drift(host)
+    assert kinds(items) == ["dkms_next_kernel"]
+    assert items[0]["subject"] == K2 and items[0]["actual"] == "added"
+    assert facts["next_boot_kernel"] == K2 and facts["initramfs"]["kernel"] == K2
+
+
+def test_kernel_update_with_dkms_but_stale_initramfs(host):
+    host.add_kernel(K2, SRC_PATCHED_K2)
+    host.set_next(K2)
+    host.initramfs(K2, SRC_STOCK, "usr/lib/modules/%s/kernel/net/core/failover.ko" % K2)
+    items, _ = drift(host)
+    assert kinds(items) == ["initramfs"]
+    assert SRC_PATCHED_K2 in items[0]["expected"] and SRC_STOCK in items[0]["actual"]
+    host.initramfs(K2, SRC_PATCHED_K2, "usr/lib/modules/%s/updates/dkms/failover.ko" % K2)
+    assert drift(host)[0] == []
+
+
+def test_initramfs_without_failover_is_fine_and_unreadable_is_drift(host):
+    write(host.p("/boot/initrd.img-%s" % K1), gzip.compress(newc([("init", b"#!/bin/sh\n", 0o100755)])))
+    assert drift(host)[0] == []
+    write(host.p("/boot/initrd.img-%s" % K1), b"garbage that is no archive")
+    items, _ = drift(host)
+    assert kinds(items) == ["initramfs"] and items[0]["actual"].startswith("unreadable")
+    assert drift(host, check_initramfs=False)[0] == []
+
+
+def test_stock_module_loaded(host):
+    host.load(SRC_STOCK, patched=False)
+    items, _ = drift(host)
+    assert kinds(items) == ["module_not_patched"]
+    assert SRC_STOCK in items[0]["actual"] and "reboot" in items[0]["remedy"]
+
+
+def test_reboot_pending_patched_but_other_build(host):
+    host.load("FFFFFFFFFFFFFFFFFFFFFFF", patched=True)
+    items, _ = drift(host)
+    assert kinds(items) == ["module_not_patched"] and "reboot is pending" in items[0]["message"]
+
+
+def test_module_not_loaded(host):
+    import shutil
+    shutil.rmtree(host.p("/sys/module/failover"))
+    items, _ = drift(host)
+    assert kinds(items) == ["module_not_patched"] and items[0]["actual"] == "not loaded"
+
+
+def test_builtin_failover(host):
+    host.load(SRC_STOCK, patched=False, builtin=True)
+    items, _ = drift(host, modprobe_file="")
+    assert kinds(items) == ["module_builtin"]
+
+
+def test_no_dkms_at_all(host):
+    import shutil
+    shutil.rmtree(host.p("/var/lib/dkms"))
+    os.unlink(host.p("/lib/modules/%s/updates/dkms/failover.ko" % K1))
+    host.load(SRC_STOCK, patched=False)
+    items, facts = drift(host, dkms_version=None)
+    assert facts["dkms_version"] is None
+    assert kinds(items) == ["dkms_running_kernel", "module_not_patched"]
+    assert items[0]["expected"] == "virtnet-failover installed"
+
+
+def test_any_version_picks_the_installed_one(host):
+    _items, facts = drift(host, dkms_version=None)
+    assert facts["dkms_version"] == "1.0.0"
+    items, _ = drift(host, dkms_version="2.0.0")
+    assert kinds(items) == ["dkms_running_kernel"] and items[0]["actual"] == "absent"
+
+
+def test_slave_names(host):
+    renamed = copy.deepcopy(GROUP_OK)
+    renamed["primary"].update(name="eth1", name_ok=False)
+    items, _ = drift(host, [renamed])
+    assert kinds(items) == ["slave_name"]
+    assert items[0]["expected"] == "enp1s0npri" and items[0]["actual"] == "eth1" and items[0]["subject"] == "eth1"
+    bad = copy.deepcopy(GROUP_OK)
+    bad["standby"].update(expected_name=None, name_ok=None,
+                          policy_problem="standby of master enp1s0: name 'enp1s0-standby-x' from ... is too long")
+    items, _ = drift(host, [bad])
+    assert kinds(items) == ["slave_name"] and "too long" in items[0]["message"]
+
+
+def test_order_and_checks_filter(host):
+    os.unlink(host.modprobe)
+    host.load(SRC_PATCHED, rename_ok="N")
+    renamed = copy.deepcopy(GROUP_OK)
+    renamed["standby"].update(name="eth0", name_ok=False)
+    items, _ = drift(host, [renamed])
+    assert kinds(items) == ["param_value", "modprobe_file", "slave_name"]
+    items, _ = drift(host, [renamed], checks=["slave_name", "param_value"])
+    assert kinds(items) == ["param_value", "slave_name"]
+
+
+def run_module(args, capsys, monkeypatch, host):
+    monkeypatch.setattr(fd, "Paths", lambda: host.paths)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            fd.main()
+    out = json.loads(capsys.readouterr().out)
+    out["rc"] = exc.value.code
+    return out
+
+
+def tree_digest(base):
+    out = {}
+    for root, _dirs, files in os.walk(base):
+        for f in files:
+            p = os.path.join(root, f)
+            st = os.lstat(p)
+            out[p] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+def test_module_main_reports_and_changes_nothing(host, capsys, monkeypatch):
+    os.unlink(host.modprobe)
+    before = tree_digest(host.base)
+    res = run_module({"check_names": False, "slave_rename_ok": True, "dkms_version": "1.0.0",
+                      "modprobe_file": host.modprobe, "_ansible_check_mode": False}, capsys, monkeypatch, host)
+    assert res["rc"] == 0 and res["changed"] is False
+    assert res["drift_kinds"] == ["modprobe_file"] and len(res["drift"]) == 1
+    assert res["running_kernel"] == K1 and res["next_boot_kernel"] == K1
+    assert tree_digest(host.base) == before
+
+
+def test_module_rejects_bad_input(host, capsys, monkeypatch):
+    res = run_module({"check_names": False, "dkms_name": "../etc"}, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and "invalid DKMS module name" in res["msg"] and res["changed"] is False
+    res = run_module({"checks": ["nonsense"]}, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and "checks" in res["msg"]
+
+
+def test_module_bad_template_is_a_clear_error(host, capsys, monkeypatch):
+    res = run_module({"standby_template": "{mastr}x"}, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and "unknown placeholder {mastr}" in res["msg"]
+
+
+def test_module_missing_pyroute2(host, capsys, monkeypatch):
+    monkeypatch.setattr(fd, "HAS_PYROUTE2", False)
+    res = run_module({}, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and "pyroute2" in res["msg"] and "check_names: false" in res["msg"]
+    res = run_module({"check_names": False, "modprobe_file": host.modprobe}, capsys, monkeypatch, host)
+    assert res["rc"] == 0
+
+
+def test_module_on_this_host_names_check(host, capsys, monkeypatch):
+    """Real netlink dump of this host's namespace: no failover master here."""
+    res = run_module({"modprobe_file": host.modprobe, "slave_rename_ok": True}, capsys, monkeypatch, host)
+    assert res["rc"] == 0 and res["groups"] == [] and res["drift"] == []
