@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtnet.failover contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fleet report filter: per-host drift results -> report dict (JSON)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: fleet_report
+short_description: Build the fleet drift report from per-host failover_drift results
+version_added: 1.0.0
+author:
+  - virtnet.failover contributors
+description:
+  - Turns a mapping of inventory host name to the registered result of M(virtnet.failover.failover_drift)
+    into one report (a dict that serialises to JSON), with one entry per host and every drift item.
+  - The summary, the per-kind grouping and the problem-host lists are computed with JMESPath queries
+    (the C(jmespath) Python library is required on the controller).
+  - "A host's status is: C(ok) (no drift), C(drift) (at least one item), C(unreachable) (the result is missing
+    or says unreachable), C(failed) (the module failed; its C(msg) is kept), or the C(status) key of the result
+    when it has one (the rollout playbook uses C(not_reached) and C(preflight_failed))."
+  - Render it for people with P(virtnet.failover.fleet_report_markdown#filter).
+requirements:
+  - jmespath (Python library on the controller)
+positional: hosts
+options:
+  _input:
+    description: Mapping of host name to its registered result (or null when the host gave none).
+    type: dict
+    required: true
+  hosts:
+    description:
+      - Every host the check targeted (for example C(ansible_play_hosts_all)). Hosts missing from the input
+        count as unreachable. Default the keys of the input.
+    type: list
+    elements: str
+  policy:
+    description: The policy checked (shown in the report as given).
+    type: dict
+  generated_at:
+    description: Timestamp to record (for example C(now(utc=true\).isoformat(\))).
+    type: str
+  title:
+    description: Title of the report.
+    type: str
+    default: Failover fleet drift report
+"""
+
+EXAMPLES = r"""
+- name: Build the report on the controller
+  ansible.builtin.set_fact:
+    failover_report: >-
+      {{ failover_results | virtnet.failover.fleet_report(ansible_play_hosts_all,
+                                                        policy=failover_policy,
+                                                        generated_at=now(utc=true).isoformat()) }}
+
+- name: Hosts whose next boot would load the stock module
+  ansible.builtin.debug:
+    msg: "{{ failover_report.by_kind.dkms_next_kernel | default([]) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The report.
+  type: dict
+  contains:
+    format: {description: "Report format id, C(virtnet.failover.fleet_report/1).", type: str}
+    title: {description: Title., type: str}
+    generated_at: {description: Timestamp given., type: str}
+    policy: {description: Policy given., type: dict}
+    clean: {description: True when every host is C(ok)., type: bool}
+    summary:
+      description: "Counts: hosts, ok, drift, unreachable, failed, other (any other status), drift_items, and
+        kinds (drift kind -> number of hosts)."
+      type: dict
+    hosts:
+      description: "One entry per host, sorted by name: host, status, message, running_kernel, next_boot_kernel,
+        dkms_version, drift (list of items kind, subject, expected, actual, message, remedy)."
+      type: list
+      elements: dict
+    by_kind: {description: Drift kind -> sorted host names., type: dict}
+    problem_hosts: {description: "Hosts that are not C(ok) and not C(drift) -> their status and message.", type: list}
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
+
+try:
+    import jmespath
+except ImportError:
+    HAS_JMESPATH = False
+else:
+    HAS_JMESPATH = True
+
+FORMAT = "virtnet.failover.fleet_report/1"
+KIND_ORDER = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
+              "modprobe_file", "initramfs", "slave_name")
+ITEM_KEYS = ("kind", "subject", "expected", "actual", "message", "remedy")
+
+Q_STATUS_COUNT = "length(hosts[?status=='%s'])"
+Q_ALL_ITEMS = "hosts[].drift[]"
+Q_KINDS = "hosts[].drift[].kind"
+Q_HOSTS_WITH_KIND = "hosts[?drift[?kind=='%s']].host"
+Q_PROBLEMS = "hosts[?status!='ok' && status!='drift'].{host: host, status: status, message: message}"
+
+
+def _require_jmespath():
+    if not HAS_JMESPATH:
+        raise AnsibleFilterError("the virtnet.failover fleet report filters need the Python library 'jmespath' on the "
+                                 "controller: pip install jmespath (it is in the collection's requirements-ee.txt)")
+
+
+def _q(expr, data):
+    return jmespath.search(expr, data)
+
+
+def _lit(value):
+    """``value`` made safe inside a JMESPath raw string literal ('...')."""
+    return to_text(value).replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _entry(host, result):
+    entry = {"host": host, "status": "ok", "message": "", "running_kernel": None, "next_boot_kernel": None,
+             "dkms_version": None, "drift": []}
+    if result is None or not isinstance(result, dict):
+        entry.update(status="unreachable", message="no result from this host (unreachable or not run)")
+        return entry
+    for key in ("running_kernel", "next_boot_kernel", "dkms_version"):
+        entry[key] = result.get(key)
+    if result.get("unreachable"):
+        entry.update(status="unreachable", message=to_text(result.get("msg") or "host unreachable"))
+        return entry
+    if result.get("skipped") and "drift" not in result:
+        entry.update(status="skipped", message=to_text(result.get("skip_reason") or "skipped"))
+        return entry
+    if result.get("failed"):
+        entry.update(status=to_text(result.get("status") or "failed"), message=to_text(result.get("msg") or "failed"))
+        return entry
+    drift = []
+    for item in result.get("drift") or []:
+        drift.append({k: (to_text(item.get(k)) if item.get(k) is not None else "") for k in ITEM_KEYS})
+    entry["drift"] = drift
+    if result.get("status"):
+        entry["status"] = to_text(result["status"])
+        entry["message"] = to_text(result.get("msg") or "")
+    elif drift:
+        entry["status"] = "drift"
+        entry["message"] = "%d drift item%s" % (len(drift), "" if len(drift) == 1 else "s")
+    return entry
+
+
+def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Failover fleet drift report"):
+    """Build the report dict (see DOCUMENTATION)."""
+    _require_jmespath()
+    if results is None:
+        results = {}
+    if not isinstance(results, dict):
+        raise AnsibleFilterError("fleet_report expects a mapping of host name -> failover_drift result, got %s"
+                                 % type(results).__name__)
+    names = list(hosts) if hosts is not None else list(results)
+    names = sorted(dict.fromkeys([to_text(h) for h in names] + [to_text(h) for h in results]))
+    data = {"hosts": [_entry(h, results.get(h)) for h in names]}
+
+    kinds_seen = _q(Q_KINDS, data) or []
+    order = {k: n for n, k in enumerate(KIND_ORDER)}
+    kinds = sorted(set(kinds_seen), key=lambda k: (order.get(k, len(order)), k))
+    by_kind = {k: sorted(set(_q(Q_HOSTS_WITH_KIND % _lit(k), data) or [])) for k in kinds}
+    counts = {s: _q(Q_STATUS_COUNT % s, data) for s in ("ok", "drift", "unreachable", "failed")}
+    summary = {"hosts": len(data["hosts"])}
+    summary.update(counts)
+    summary["other"] = summary["hosts"] - sum(counts.values())
+    summary["drift_items"] = len(_q(Q_ALL_ITEMS, data) or [])
+    summary["kinds"] = {k: len(v) for k, v in by_kind.items()}
+    return {
+        "format": FORMAT,
+        "title": to_text(title),
+        "generated_at": generated_at,
+        "policy": policy or {},
+        "clean": summary["ok"] == summary["hosts"],
+        "summary": summary,
+        "hosts": data["hosts"],
+        "by_kind": by_kind,
+        "problem_hosts": _q(Q_PROBLEMS, data) or [],
+    }
+
+
+class FilterModule(object):
+    """virtnet.failover fleet report filters."""
+
+    def filters(self):
+        return {
+            "fleet_report": fleet_report,
+        }
