@@ -13,13 +13,13 @@ version_added: "1.0.0"
 description:
   - Adds, builds, installs or removes a module version in DKMS (Dynamic Kernel Module Support)
     for one or more kernels.
-  - The states are levels: V(present) (added) < V(built) < V(installed). A kernel already at a
+  - The states are levels, V(present) (added) < V(built) < V(installed). A kernel already at a
     higher level than requested is left alone; use V(absent) to go down.
   - Idempotent by reading C(dkms status -m NAME) before acting; parses the output formats of
     dkms 2.x, 3.0.x (Debian 12) and 3.1+/3.2 (Debian 13).
   - An installed module that differs from the built one
     (C(WARNING! Diff between built and installed module!)) is reinstalled with C(dkms install --force).
-  - Order of actions for O(state=installed): C(dkms add), C(dkms build) for every kernel, then
+  - Order of actions for O(state=installed) is C(dkms add), C(dkms build) for every kernel, then
     removal of other versions (O(remove_other_versions)), then C(dkms install). A failing build
     therefore leaves the versions already installed untouched.
   - On a build failure the error message carries the last 40 lines of DKMS's C(make.log).
