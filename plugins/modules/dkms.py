@@ -24,7 +24,7 @@ description:
     therefore leaves the versions already installed untouched.
   - On a build failure the error message carries the last 40 lines of DKMS's C(make.log).
 author:
-  - virtnet.failover contributors
+  - virtnet.failover developers (@virtnet)
 options:
   name:
     description: DKMS module name (C(PACKAGE_NAME) of its C(dkms.conf)).
@@ -84,11 +84,15 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Predicts per kernel which actions would run and the resulting state.
   diff_mode:
     support: full
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     details: Shows the per-kernel states before and after.
   platform:
+    support: full
+    description: Target OS/families that can be operated against.
     platforms: posix
 notes:
   - Needs root and the C(dkms) command. Actions run through C(dkms) with argument lists, in the C

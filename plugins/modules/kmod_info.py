@@ -30,7 +30,7 @@ description:
     (streamed and decompressed on the fly; the scan stops at the first C(MODULE.ko) entry;
     nothing is cached or written).
 author:
-  - virtnet.failover contributors
+  - virtnet.failover developers (@virtnet)
 options:
   dkms_name:
     description: DKMS package name of the module.
@@ -74,10 +74,14 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Read-only module, nothing to show in diff mode.
   platform:
+    support: full
+    description: Target OS/families that can be operated against.
     platforms: linux
 notes:
   - Runs as any user; as non-root some files (for example an initramfs with mode 0600) may be
@@ -122,46 +126,101 @@ loaded:
   returned: always
   type: dict
   contains:
-    name: {description: Module name., type: str}
-    loaded: {description: C(/sys/module/MODULE) exists (loaded or built in)., type: bool}
-    builtin: {description: Compiled into the running kernel (no C(initstate))., type: bool}
-    patched: {description: The patched module is loaded (C(parameters/slave_rename_ok) exists)., type: bool}
-    srcversion: {description: srcversion of the loaded module (null when unknown)., type: str}
-    version: {description: MODULE_VERSION of the loaded module (null when none)., type: str}
-    initstate: {description: C(live), C(coming), C(going) or null., type: str}
-    refcnt: {description: Reference count., type: int}
-    holders: {description: Modules holding it (for example C(net_failover))., type: list, elements: str}
-    parameters: {description: Every parameter name -> value as the kernel shows it., type: dict}
-    slave_rename_ok: {description: C(slave_rename_ok) as a boolean, null when absent., type: bool}
-    live_rename: {description: The C(live_rename) parameter (mechanism in use), null when absent., type: str}
-    matches_dkms: {description: srcversion equals the DKMS module installed for the running kernel (null if either is unknown)., type: bool}
+    name:
+      description: "Module name."
+      type: str
+    loaded:
+      description: "C(/sys/module/MODULE) exists (loaded or built in)."
+      type: bool
+    builtin:
+      description: "Compiled into the running kernel (no C(initstate))."
+      type: bool
+    patched:
+      description: "The patched module is loaded (C(parameters/slave_rename_ok) exists)."
+      type: bool
+    srcversion:
+      description: "srcversion of the loaded module (null when unknown)."
+      type: str
+    version:
+      description: "MODULE_VERSION of the loaded module (null when none)."
+      type: str
+    initstate:
+      description: "C(live), C(coming), C(going) or null."
+      type: str
+    refcnt:
+      description: "Reference count."
+      type: int
+    holders:
+      description: "Modules holding it (for example C(net_failover))."
+      type: list
+      elements: str
+    parameters:
+      description: "Every parameter name -> value as the kernel shows it."
+      type: dict
+    slave_rename_ok:
+      description: "C(slave_rename_ok) as a boolean, null when absent."
+      type: bool
+    live_rename:
+      description: "The C(live_rename) parameter (mechanism in use), null when absent."
+      type: str
+    matches_dkms:
+      description: "srcversion equals the DKMS module installed for the running kernel (null if either is unknown)."
+      type: bool
 dkms:
   description: DKMS view of O(dkms_name).
   returned: always
   type: dict
   contains:
-    name: {description: DKMS package name., type: str}
-    wanted_version: {description: O(dkms_version)., type: str}
-    source: {description: C(tree) or C(command)., type: str}
-    installed: {description: The C(dkms) command exists., type: bool}
+    name:
+      description: "DKMS package name."
+      type: str
+    wanted_version:
+      description: "O(dkms_version)."
+      type: str
+    source:
+      description: "C(tree) or C(command)."
+      type: str
+    installed:
+      description: "The C(dkms) command exists."
+      type: bool
     versions:
       description: version -> {state (added or broken), kernels (kernel -> built, installed or installed-weak)}.
       type: dict
-    flags: {description: "version -> kernel -> dkms notes (C(diff), C(original_module), C(missing_built)); O(dkms_status_source=command) only.", type: dict}
+    flags:
+      description: "version -> kernel -> dkms notes (C(diff), C(original_module), C(missing_built)); O(dkms_status_source=command) only."
+      type: dict
 kernels:
   description: Per kernel release.
   returned: always
   type: dict
   contains:
-    running: {description: It is the running kernel., type: bool}
-    next_boot: {description: It is the next-boot kernel., type: bool}
-    modules_dir: {description: C(/lib/modules/KERNEL) exists., type: bool}
-    has_headers: {description: C(/lib/modules/KERNEL/build) resolves to a headers tree., type: bool}
-    config_failover: {description: "C(CONFIG_FAILOVER): y, m, not set, or null when no config file was found.", type: str}
-    config_source: {description: File C(config_failover) was read from., type: str}
-    failover_builtin: {description: "failover is built in (CONFIG_FAILOVER=y or listed in modules.builtin); null if unknown.", type: bool}
-    dkms_state: {description: "DKMS state (absent, added, built, installed, installed-weak, broken) of the wanted version, or the most advanced of any version.", type: str}
-    dkms_version: {description: The DKMS version installed (or built) for this kernel, null if none., type: str}
+    running:
+      description: "It is the running kernel."
+      type: bool
+    next_boot:
+      description: "It is the next-boot kernel."
+      type: bool
+    modules_dir:
+      description: "C(/lib/modules/KERNEL) exists."
+      type: bool
+    has_headers:
+      description: "C(/lib/modules/KERNEL/build) resolves to a headers tree."
+      type: bool
+    config_failover:
+      description: "C(CONFIG_FAILOVER): y, m, not set, or null when no config file was found."
+      type: str
+    config_source:
+      description: "File C(config_failover) was read from."
+      type: str
+    failover_builtin:
+      description: "failover is built in (CONFIG_FAILOVER=y or listed in modules.builtin); null if unknown."
+      type: bool
+    dkms_state:
+      description: "DKMS state (absent, added, built, installed, installed-weak, broken) of the wanted version, or the most advanced of any version."
+      type: str
+    dkms_version:
+      description: "The DKMS version installed (or built) for this kernel, null if none."
+      type: str
     dkms_module:
       description: "The installed DKMS module file: path (null if none), exists, compressed (null, xz, gzip, zstd), srcversion, version, vermagic, error."
       type: dict
@@ -183,14 +242,30 @@ summary:
   returned: always
   type: dict
   contains:
-    patched_loaded: {description: The loaded module has C(slave_rename_ok)., type: bool}
-    loaded_matches_dkms: {description: Same as RV(loaded.matches_dkms)., type: bool}
-    running_dkms_installed: {description: DKMS state is installed for the running kernel., type: bool}
-    next_boot_dkms_installed: {description: DKMS state is installed for the next-boot kernel (null when unknown)., type: bool}
-    next_boot_initramfs_patched: {description: "The next-boot initramfs has the DKMS module (null when not read or unknown).", type: bool}
-    next_boot_ready: {description: "next_boot_dkms_installed and next_boot_initramfs_patched is not false.", type: bool}
-    failover_builtin_running: {description: failover is built into the running kernel (C(/sys/module) without initstate, or config y)., type: bool}
-    reboot_required: {description: "The patched module is installed for the next-boot kernel but the loaded module differs from it.", type: bool}
+    patched_loaded:
+      description: "The loaded module has C(slave_rename_ok)."
+      type: bool
+    loaded_matches_dkms:
+      description: "Same as RV(loaded.matches_dkms)."
+      type: bool
+    running_dkms_installed:
+      description: "DKMS state is installed for the running kernel."
+      type: bool
+    next_boot_dkms_installed:
+      description: "DKMS state is installed for the next-boot kernel (null when unknown)."
+      type: bool
+    next_boot_initramfs_patched:
+      description: "The next-boot initramfs has the DKMS module (null when not read or unknown)."
+      type: bool
+    next_boot_ready:
+      description: "next_boot_dkms_installed and next_boot_initramfs_patched is not false."
+      type: bool
+    failover_builtin_running:
+      description: "failover is built into the running kernel (C(/sys/module) without initstate, or config y)."
+      type: bool
+    reboot_required:
+      description: "The patched module is installed for the next-boot kernel but the loaded module differs from it."
+      type: bool
 elapsed_seconds:
   description: Time the module spent gathering.
   returned: always
@@ -236,6 +311,15 @@ DKMS_TREE = '/var/lib/dkms'
 DKMS_DIRS = ('updates/dkms', 'extra', 'updates')
 
 
+def _flat_kernels(d):
+    return dict((k, kd['state']) for k, kd in d['kernels'].items())
+
+
+def _no_ko():
+    return dict(path=None, exists=False, compressed=None, srcversion=None, version=None, vermagic=None,
+                name=None, error=None)
+
+
 def gather_kernel(kernel, modname, versions, wanted):
     kdir = os.path.join(MODULES_DIR, kernel)
     cfg, cfg_src = kernel_config_option(kernel, 'CONFIG_FAILOVER', BOOT_DIR, MODULES_DIR)
@@ -255,13 +339,9 @@ def gather_kernel(kernel, modname, versions, wanted):
         dkms_path = find_ko(os.path.join(kdir, sub), modname)
         if dkms_path:
             break
-    dkms_mod = read_ko(dkms_path) if dkms_path else dict(path=None, exists=False, compressed=None,
-                                                           srcversion=None, version=None, vermagic=None,
-                                                           name=None, error=None)
+    dkms_mod = read_ko(dkms_path) if dkms_path else _no_ko()
     stock_path = find_ko(os.path.join(kdir, 'kernel', 'net', 'core'), modname)
-    stock = read_ko(stock_path) if stock_path else dict(path=None, exists=False, compressed=None,
-                                                         srcversion=None, version=None, vermagic=None,
-                                                         name=None, error=None)
+    stock = read_ko(stock_path) if stock_path else _no_ko()
     return dict(modules_dir=os.path.isdir(kdir), has_headers=has_headers(kernel, MODULES_DIR),
                 config_failover=cfg, config_source=cfg_src, failover_builtin=builtin,
                 dkms_state=best_state, dkms_version=best_version, dkms_module=dkms_mod,
@@ -315,9 +395,7 @@ def main():
     else:
         versions = read_tree(name, DKMS_TREE)
     dkms = dict(name=name, wanted_version=wanted, source=p['dkms_status_source'], installed=bool(dkms_bin),
-                versions=dict((v, {'state': d['state'],
-                                   'kernels': dict((k, kd['state']) for k, kd in d['kernels'].items())})
-                              for v, d in versions.items()),
+                versions=dict((v, {'state': d['state'], 'kernels': _flat_kernels(d)}) for v, d in versions.items()),
                 flags=flags)
 
     # kernels to report

@@ -186,11 +186,11 @@ def test_3_tree_read_matches_dkms_status(srcs):
     """kmod_info reads the DKMS tree instead of running dkms: same answer,
     measured faster."""
     t = time.monotonic()
-    for _ in range(5):
+    for _i in range(5):
         out = dkms_status()
     t_cmd = (time.monotonic() - t) / 5
     t = time.monotonic()
-    for _ in range(5):
+    for _i in range(5):
         tree = kd.read_tree(NAME)
     t_tree = (time.monotonic() - t) / 5
 

@@ -113,8 +113,8 @@ def _newc(entries):
     out = bytearray()
     for ino, (name, data, mode) in enumerate(list(entries) + [('TRAILER!!!', b'', 0)], 1):
         nb = name.encode() + b'\0'
-        out += ('070701' + ''.join('%08X' % v for v in (ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0,
-                                                         len(nb), 0))).encode() + nb
+        fields = (ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0)
+        out += ('070701' + ''.join('%08X' % v for v in fields)).encode() + nb
         out += b'\0' * ((4 - len(out) % 4) % 4) + data
         out += b'\0' * ((4 - len(out) % 4) % 4)
     return bytes(out)
