@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run Molecule scenarios, N at a time, and summarise.
+
+    run_scenarios.py [--jobs N] all | SCENARIO [SCENARIO ...]
+
+`all` means every molecule/*/molecule.yml except molecule/resources.  Each
+scenario runs `molecule test -s NAME` with its output in
+.build/logs/molecule-NAME.log and its VMs in .build/lab-state/NAME (exported
+as VIRTNET_LAB_STATE_DIR, which the shared create/destroy playbooks use).
+A one-line progress message per scenario, a summary table at the end, the
+tail of every failed log, and a non-zero exit if any scenario failed.
+Interrupting (Ctrl-C, SIGTERM) stops the running scenarios and their VMs
+(vm.py down --all on every state dir), so no QEMU is left behind.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+LOGS = ROOT / ".build" / "logs"
+STATE = ROOT / ".build" / "lab-state"
+VM_PY = HERE / "vm.py"
+T0 = time.monotonic()
+ACTION_RE = re.compile(r"\b(?:INFO|WARNING)\s+\S+\s+\S*\s*(\w+): Executing")
+
+
+def say(msg: str) -> None:
+    print(f"[{fmt(time.monotonic() - T0):>7}] {msg}", flush=True)
+
+
+def fmt(sec: float) -> str:
+    m, s = divmod(int(sec), 60)
+    return f"{m}m{s:02d}s" if m else f"{s}s"
+
+
+def discover() -> list[str]:
+    return sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml") if p.parent.name != "resources")
+
+
+class Run:
+    def __init__(self, name: str, env: dict) -> None:
+        self.name = name
+        self.log = LOGS / f"molecule-{name}.log"
+        self.state = STATE / name
+        self.start = time.monotonic()
+        self.end: float | None = None
+        self.rc: int | None = None
+        self.last_action = "starting"
+        self.last_report = self.start
+        molecule = Path(sys.executable).parent / "molecule"
+        self.fh = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            [str(molecule), "test", "-s", name],
+            cwd=ROOT,
+            stdout=self.fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**env, "VIRTNET_LAB_STATE_DIR": str(self.state)},
+            start_new_session=True,
+        )
+
+    def action(self) -> str:
+        try:
+            with open(self.log, errors="replace") as fh:
+                for line in fh:
+                    m = ACTION_RE.search(line)
+                    if m:
+                        self.last_action = m.group(1)
+        except OSError:
+            pass
+        return self.last_action
+
+    def poll(self) -> bool:
+        if self.rc is None:
+            rc = self.proc.poll()
+            if rc is not None:
+                self.rc, self.end = rc, time.monotonic()
+                self.fh.close()
+        return self.rc is not None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with_pg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                with_pg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.rc = self.rc if self.rc is not None else 130
+        self.end = self.end or time.monotonic()
+
+    @property
+    def wall(self) -> float:
+        return (self.end or time.monotonic()) - self.start
+
+
+def with_pg(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def vms_down(state: Path) -> str:
+    """Stop every VM of a state dir; returns what vm.py reported (empty: nothing left)."""
+    if not state.exists():
+        return ""
+    r = subprocess.run([sys.executable, str(VM_PY), "down", "--all", "--state-dir", str(state)],
+                       capture_output=True, text=True)
+    return (r.stdout + r.stderr).strip()
+
+
+def tail(path: Path, n: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jobs", "-j", type=int, default=int(os.environ.get("JOBS", "2")))
+    ap.add_argument("scenarios", nargs="*", default=["all"])
+    args = ap.parse_args()
+    known = discover()
+    names: list[str] = []
+    for s in args.scenarios:
+        for n in (known if s == "all" else s.split()):
+            if n not in known:
+                print(f"run_scenarios: unknown scenario {n!r}; known: {', '.join(known)}", file=sys.stderr)
+                return 2
+            if n not in names:
+                names.append(n)
+    if not names:
+        print("run_scenarios: no scenarios found under molecule/", file=sys.stderr)
+        return 2
+    LOGS.mkdir(parents=True, exist_ok=True)
+    STATE.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    coll = ROOT / ".build" / "collections"
+    link = coll / "ansible_collections" / "virtnet" / "failover"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT)
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(coll))
+    env.setdefault("ANSIBLE_NOCOLOR", "1")
+    env.setdefault("PY_COLORS", "0")
+
+    pending = list(names)
+    running: list[Run] = []
+    done: list[Run] = []
+
+    def interrupt(signum, _frame):
+        say(f"interrupted by signal {signum}: stopping {len(running)} scenario(s) and their VMs")
+        for r in running:
+            r.stop()
+        for n in names:
+            out = vms_down(STATE / n)
+            if out:
+                say(f"{n}: {out}")
+        print("run_scenarios: interrupted; no VM left behind", file=sys.stderr)
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+    say(f"running {len(names)} scenario(s), {args.jobs} at a time: {' '.join(names)} (logs in {LOGS})")
+    while pending or running:
+        while pending and len(running) < max(1, args.jobs):
+            r = Run(pending.pop(0), env)
+            running.append(r)
+            say(f"{r.name}: started (log {r.log.relative_to(ROOT)})")
+        time.sleep(2)
+        for r in list(running):
+            if r.poll():
+                running.remove(r)
+                done.append(r)
+                leftover = vms_down(r.state)
+                if leftover:
+                    say(f"{r.name}: cleaned up VMs left by the scenario: {leftover}")
+                say(f"{r.name}: {'PASSED' if r.rc == 0 else f'FAILED (rc {r.rc})'} in {fmt(r.wall)}")
+            elif time.monotonic() - r.last_report >= 60:
+                r.last_report = time.monotonic()
+                say(f"{r.name}: {r.action()} ({fmt(r.wall)})")
+
+    total = time.monotonic() - T0
+    w = max(len("scenario"), *(len(r.name) for r in done))
+    print()
+    print(f"{'scenario':<{w}}  result  wall time")
+    print(f"{'-' * w}  ------  ---------")
+    order = {n: i for i, n in enumerate(names)}
+    for r in sorted(done, key=lambda r: order[r.name]):
+        print(f"{r.name:<{w}}  {'passed' if r.rc == 0 else 'FAILED':<6}  {fmt(r.wall):>9}")
+    print(f"{'total':<{w}}  {'':<6}  {fmt(total):>9}")
+    failed = [r for r in done if r.rc != 0]
+    for r in failed:
+        print(f"\n===== tail of {r.log.relative_to(ROOT)} =====")
+        print(tail(r.log))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,621 @@
+#!/usr/bin/env python3
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VM lab launcher: QEMU guests with a real virtio-net failover pair.
+
+CLI (also usable as a library: up(), down(), down_all(), replug(), ssh(),
+status(), instance()):
+
+    vm.py up NAME [--image debian12|debian13] [--memory 768] [--state-dir DIR]
+    vm.py down NAME | --all [--state-dir DIR]
+    vm.py replug NAME [--no-wait-guest] [--state-dir DIR]
+    vm.py status [NAME] [--state-dir DIR]
+    vm.py ssh NAME [--state-dir DIR] [-- CMD ...]
+    vm.py ssh-config NAME [--state-dir DIR]
+
+Each guest boots a qcow2 overlay of the cached image (see image.py) on a q35
+machine.  Every NIC sits on its own pcie-root-port:
+
+    rp1  standby  virtio-net-pci,id=standby0,failover=on      (guest enp1s0 / enp1s0nsby)
+    rp2  primary  e1000e,id=primary0,failover_pair_id=standby0 (guest enp2s0), same MAC
+    rp3  mgmt     virtio-net-pci, fixed MAC, hostfwd 127.0.0.1:PORT -> :22 (guest enp3s0)
+
+All netdevs are QEMU user networking with restrict=on: no tap, no bridge,
+no route out of the machine.  Acceleration is TCG (-accel tcg,tb-size=128
+-cpu max) unless VIRTNET_LAB_ACCEL=kvm (or auto) and a real boot under KVM
+succeeded once on this host (verdict cached).
+
+The state dir (default $VIRTNET_LAB_STATE_DIR or
+${XDG_CACHE_HOME:-~/.cache}/virtnet-failover/vms) holds NAME/{overlay.qcow2,
+qemu.pid, qmp.sock, instance.json} and logs/NAME.serial.log (the guest's
+ttyS0, kept after down for post-mortems).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import image as lab_image  # noqa: E402
+
+FAILOVER_MAC = "52:54:00:00:0f:01"
+QEMU = "qemu-system-x86_64"
+BOOT_TIMEOUT = float(os.environ.get("VIRTNET_LAB_BOOT_TIMEOUT", "420"))
+SSH_OPTS = [
+    "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR",
+    "-o", "ConnectTimeout=10",
+    "-o", "IdentitiesOnly=yes",
+]
+
+
+class LabError(RuntimeError):
+    """A lab operation failed; the message says what to do."""
+
+
+def default_state_dir() -> Path:
+    env = os.environ.get("VIRTNET_LAB_STATE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "virtnet-failover" / "vms"
+
+
+def _log(msg: str) -> None:
+    print(f"[vm] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# instance bookkeeping
+
+
+def _idir(name: str, state_dir: Path) -> Path:
+    if not name or "/" in name or name.startswith(".") or name == "logs":
+        raise LabError(f"invalid instance name {name!r}")
+    return Path(state_dir) / name
+
+
+def instance(name: str, state_dir: Path | None = None) -> dict | None:
+    """Return the recorded instance dict, or None if there is none."""
+    f = _idir(name, Path(state_dir or default_state_dir())) / "instance.json"
+    if not f.exists():
+        return None
+    return json.loads(f.read_text())
+
+
+def _pid_alive(pid: int | None, overlay: str | None = None) -> bool:
+    """True if pid is a running QEMU of this instance (guards against pid reuse)."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    if stat.split(")", 1)[1].split()[0] == "Z":
+        return False
+    return "qemu-system" in cmdline and (overlay is None or overlay in cmdline)
+
+
+def _read_pid(d: Path) -> int | None:
+    try:
+        return int((d / "qemu.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _qmp_path(d: Path) -> Path:
+    p = d / "qmp.sock"
+    if len(str(p)) < 100:
+        return p
+    # AF_UNIX paths are limited to 108 bytes: fall back to a short path
+    h = hashlib.sha256(str(d.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"virtnet-lab-{h}.qmp"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------
+# acceleration
+
+
+def _kvm_verdict_file() -> Path:
+    return lab_image.cache_root().parent / "kvm-verdict.json"
+
+
+def _host_fingerprint() -> str:
+    qv = subprocess.run([QEMU, "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
+    return f"{os.uname().release} {qv}"
+
+
+def accel_args(state_dir: Path) -> tuple[list[str], str]:
+    """Return (qemu args, accel name).  TCG unless KVM was proven to boot."""
+    want = os.environ.get("VIRTNET_LAB_ACCEL", "tcg").lower()
+    tcg = (["-accel", "tcg,tb-size=128", "-cpu", "max"], "tcg")
+    if want == "tcg":
+        return tcg
+    if want not in ("kvm", "auto"):
+        raise LabError(f"VIRTNET_LAB_ACCEL={want!r}: use tcg (default), kvm or auto")
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        _log("VIRTNET_LAB_ACCEL: /dev/kvm is not usable, using TCG")
+        return tcg
+    vf = _kvm_verdict_file()
+    fp = _host_fingerprint()
+    verdict = None
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(vf.read_text())
+        if data.get("host") == fp:
+            verdict = data.get("kvm_boots")
+    if verdict is None:
+        verdict = _probe_kvm(state_dir)
+        vf.parent.mkdir(parents=True, exist_ok=True)
+        vf.write_text(json.dumps({"host": fp, "kvm_boots": verdict, "at": time.time()}) + "\n")
+    if verdict:
+        return ["-accel", "kvm", "-cpu", "host"], "kvm"
+    _log(f"KVM did not boot a guest on this host (cached in {vf}), using TCG")
+    return tcg
+
+
+def _probe_kvm(state_dir: Path) -> bool:
+    """A real boot to SSH under KVM, 90 s budget."""
+    _log("probing KVM with a real boot (once per host; verdict is cached)")
+    probe_dir = Path(state_dir) / ".kvm-probe"
+    try:
+        up("kvm-probe", image="debian12", memory=512, state_dir=probe_dir,
+           _accel=(["-accel", "kvm", "-cpu", "host"], "kvm"), timeout=90)
+        return True
+    except LabError as exc:
+        _log(f"KVM probe failed: {exc}")
+        return False
+    finally:
+        down_all(probe_dir)
+        shutil.rmtree(probe_dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# up
+
+
+def qemu_command(d: Path, overlay: Path, serial: Path, port: int, memory: int,
+                 accel: list[str], name: str) -> list[str]:
+    mgmt_mac = lab_image.MGMT_MAC
+    return [
+        QEMU,
+        "-name", f"virtnet-lab-{name}",
+        "-machine", "q35",
+        *accel,
+        "-smp", "1",
+        "-m", str(memory),
+        "-nodefaults", "-no-user-config",
+        "-display", "none", "-vga", "none",
+        "-daemonize", "-S",
+        "-pidfile", str(d / "qemu.pid"),
+        "-qmp", f"unix:{_qmp_path(d)},server=on,wait=off",
+        "-chardev", f"file,id=serial0,path={serial}",
+        "-serial", "chardev:serial0",
+        "-drive", f"file={overlay},if=none,id=disk0,format=qcow2,cache=unsafe,discard=unmap",
+        "-device", "virtio-blk-pci,drive=disk0,bus=pcie.0",
+        "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1",
+        "-device", "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=2",
+        "-device", "pcie-root-port,id=rp3,bus=pcie.0,chassis=3,slot=3",
+        "-netdev", "user,id=n0,restrict=on",
+        "-device", f"virtio-net-pci,netdev=n0,id=standby0,failover=on,mac={FAILOVER_MAC},bus=rp1",
+        "-netdev", "user,id=n1,restrict=on",
+        # the e1000e primary0 is device_add-ed over QMP before `cont`, see
+        # _plug_primary_at_start()
+        "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:22",
+        "-device", f"virtio-net-pci,netdev=mgmt,id=mgmt0,mac={mgmt_mac},bus=rp3",
+    ]
+
+
+def up(name: str, image: str = "debian12", memory: int = 768, state_dir: Path | None = None,
+       timeout: float = BOOT_TIMEOUT, _accel: tuple[list[str], str] | None = None) -> dict:
+    """Boot NAME (or return it if it already runs) and wait for SSH."""
+    state_dir = Path(state_dir or default_state_dir()).absolute()
+    d = _idir(name, state_dir)
+    cur = instance(name, state_dir)
+    if cur and _pid_alive(cur.get("pid"), cur.get("overlay")):
+        _wait_ssh(cur, timeout)
+        return cur
+    if d.exists():
+        down(name, state_dir)
+    if image not in lab_image.IMAGES:
+        raise LabError(f"unknown image {image!r}; choose one of {sorted(lab_image.IMAGES)}")
+    base = lab_image.image_dir(image) / "disk.qcow2"
+    if not base.exists():
+        raise LabError(f"image {image} is not built: run `make images` "
+                       f"(or molecule/resources/lab/image.py build {image})")
+    if not shutil.which(QEMU):
+        raise LabError(f"{QEMU} not found: apt-get install qemu-system-x86")
+    d.mkdir(parents=True)
+    logs = state_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    serial = logs / f"{name}.serial.log"
+    serial.write_text("")
+    overlay = d / "overlay.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(base), "-F", "qcow2", str(overlay)],
+                   check=True)
+    accel, accel_name = _accel or accel_args(state_dir)
+    t0 = time.monotonic()
+    last_err = ""
+    for attempt in range(6):
+        port = _free_port()
+        cmd = qemu_command(d, overlay, serial, port, memory, accel, name)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode == 0:
+            break
+        last_err = (proc.stderr or proc.stdout).strip()
+        if "hostfwd" in last_err or "forwarding" in last_err:
+            _log(f"{name}: port {port} taken, retrying ({attempt + 1})")
+            continue
+        break
+    else:
+        proc = None
+    if proc is None or proc.returncode != 0:
+        shutil.rmtree(d, ignore_errors=True)
+        raise LabError(f"{name}: QEMU failed to start: {last_err}")
+    pid = _read_pid(d)
+    key = lab_image.ensure_key()
+    info = {
+        "name": name,
+        "image": image,
+        "address": "127.0.0.1",
+        "port": port,
+        "user": "root",
+        "identity_file": str(key),
+        "pid": pid,
+        "qmp_socket": str(_qmp_path(d)),
+        "serial_log": str(serial),
+        "overlay": str(overlay),
+        "memory": memory,
+        "accel": accel_name,
+        "failover_mac": FAILOVER_MAC,
+        "state_dir": str(state_dir),
+    }
+    (d / "instance.json").write_text(json.dumps(info, indent=2) + "\n")
+    try:
+        _plug_primary_at_start(info)
+        _wait_ssh(info, timeout)
+    except BaseException:
+        down(name, state_dir)
+        raise
+    info["boot_seconds"] = round(time.monotonic() - t0, 1)
+    (d / "instance.json").write_text(json.dumps(info, indent=2) + "\n")
+    _log(f"{name}: SSH up after {info['boot_seconds']}s on 127.0.0.1:{port} ({accel_name})")
+    return info
+
+
+def ssh_argv(info: dict, *cmd: str, tty: bool = False) -> list[str]:
+    return ["ssh", *SSH_OPTS, *(["-t"] if tty else []), "-i", info["identity_file"], "-p", str(info["port"]),
+            f"{info['user']}@{info['address']}", *cmd]
+
+
+def _serial_tail(info: dict, n: int = 25) -> str:
+    try:
+        lines = Path(info["serial_log"]).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no serial log)"
+    return "\n".join(lines[-n:])
+
+
+def _wait_ssh(info: dict, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if not _pid_alive(info["pid"], info["overlay"]):
+            raise LabError(f"{info['name']}: QEMU exited during boot; serial log tail:\n{_serial_tail(info)}")
+        r = subprocess.run(ssh_argv(info, "true"), capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+        if r.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise LabError(f"{info['name']}: no SSH on 127.0.0.1:{info['port']} after {timeout:.0f}s; "
+                           f"serial log {info['serial_log']} tail:\n{_serial_tail(info)}")
+        time.sleep(2)
+
+
+# --------------------------------------------------------------------------
+# QMP
+
+
+async def _qmp_session(info: dict, coro_fn, timeout: float = 30):
+    from qemu.qmp import QMPClient  # the venv provides qemu.qmp
+
+    qmp = QMPClient(info["name"])
+    await asyncio.wait_for(qmp.connect(info["qmp_socket"]), 10)
+    try:
+        return await asyncio.wait_for(coro_fn(qmp), timeout)
+    finally:
+        with contextlib.suppress(Exception):
+            await qmp.disconnect()
+
+
+def qmp(name: str, command: str, arguments: dict | None = None, state_dir: Path | None = None):
+    """Run one QMP command on NAME and return its result."""
+    info = _require(name, state_dir)
+
+    async def go(q):
+        return await q.execute(command, arguments or {})
+
+    return asyncio.run(_qmp_session(info, go))
+
+
+def _require(name: str, state_dir: Path | None) -> dict:
+    info = instance(name, state_dir)
+    if not info or not _pid_alive(info.get("pid"), info.get("overlay")):
+        raise LabError(f"{name}: no running instance in {state_dir or default_state_dir()} (start it with vm.py up {name})")
+    return info
+
+
+PRIMARY_DEVICE = {
+    "driver": "e1000e",
+    "id": "primary0",
+    "netdev": "n1",
+    "mac": FAILOVER_MAC,
+    "bus": "rp2",
+    "failover_pair_id": "standby0",
+}
+
+
+def _plug_primary_at_start(info: dict) -> None:
+    """device_add the primary while QEMU is still paused (-S), then cont.
+
+    A failover primary given with -device keeps its command-line options in
+    QEMU for good, so its id can never be device_add-ed again after an
+    unplug ("Duplicate ID").  Added over QMP, the options go away with the
+    device, and virtio-net accepts a primary of the same id again: that is
+    what makes replug() repeatable.  QEMU keeps it hidden until the guest
+    acks VIRTIO_NET_F_STANDBY, exactly as with -device.
+    """
+
+    async def go(q):
+        await q.execute("device_add", dict(PRIMARY_DEVICE))
+        await q.execute("cont")
+
+    asyncio.run(_qmp_session(info, go, 30))
+
+
+def replug(name: str, state_dir: Path | None = None, wait_guest: bool = True, timeout: float = 120) -> dict:
+    """Unplug the primary (device_del, wait DEVICE_DELETED) and plug it back
+    (device_add of the same e1000e, same id/MAC/root port)."""
+    from qemu.qmp import EventListener, ExecuteError
+
+    info = _require(name, state_dir)
+    times: dict = {}
+
+    async def go(q):
+        t0 = time.monotonic()
+        present = {p["name"] for p in await q.execute("qom-list", {"path": "/machine/peripheral"})}
+        if "primary0" in present:
+            listener = EventListener(("DEVICE_DELETED",))
+            with q.listen(listener):
+                try:
+                    await q.execute("device_del", {"id": "primary0"})
+                except ExecuteError as exc:
+                    raise LabError(f"{name}: device_del primary0 failed: {exc}") from exc
+                async for ev in listener:
+                    if ev.get("data", {}).get("device") == "primary0":
+                        break
+            times["unplug_seconds"] = round(time.monotonic() - t0, 1)
+        else:
+            # hidden (guest has not acked the standby yet) or a previous
+            # replug stopped between device_del and device_add
+            _log(f"{name}: primary0 is not plugged; plugging it")
+            times["unplug_seconds"] = None
+        t1 = time.monotonic()
+        for attempt in range(40):
+            try:
+                await q.execute("device_add", dict(PRIMARY_DEVICE))
+                break
+            except ExecuteError as exc:
+                if "Duplicate ID" not in str(exc) or attempt == 39:
+                    raise LabError(f"{name}: device_add primary0 failed: {exc}") from exc
+                await asyncio.sleep(0.5)
+        times["plug_seconds"] = round(time.monotonic() - t1, 1)
+
+    try:
+        asyncio.run(_qmp_session(info, go, timeout))
+    except asyncio.TimeoutError as exc:
+        raise LabError(f"{name}: the guest did not release primary0 within {timeout}s") from exc
+    if wait_guest:
+        t2 = time.monotonic()
+        deadline = t2 + timeout
+        while True:
+            slaves = guest_failover_slaves(info)
+            if any(s["driver"] == "e1000e" for s in slaves):
+                break
+            if time.monotonic() > deadline:
+                raise LabError(f"{name}: the guest did not enslave the re-plugged primary within {timeout}s: {slaves}")
+            time.sleep(1)
+        times["guest_seconds"] = round(time.monotonic() - t2, 1)
+        times["slaves"] = slaves
+    _log(f"{name}: primary0 re-plugged {times}")
+    return times
+
+
+GUEST_SLAVES_SH = (
+    'for n in /sys/class/net/*; do [ -e "$n/master" ] || continue; '
+    'echo "$(basename "$n") $(basename "$(readlink -f "$n/device/driver")") $(basename "$(readlink -f "$n/master")")"; done'
+)
+
+
+def guest_failover_slaves(info: dict) -> list[dict]:
+    r = subprocess.run(ssh_argv(info, GUEST_SLAVES_SH), capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                       timeout=60)
+    out = []
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            out.append({"name": parts[0], "driver": parts[1], "master": parts[2]})
+    return out
+
+
+# --------------------------------------------------------------------------
+# down / status / ssh
+
+
+def down(name: str, state_dir: Path | None = None, timeout: float = 15) -> bool:
+    """Stop NAME and remove its overlay and state.  True if something was stopped."""
+    state_dir = Path(state_dir or default_state_dir())
+    d = _idir(name, state_dir)
+    info = instance(name, state_dir) or {}
+    overlay = info.get("overlay") or str(d / "overlay.qcow2")
+    pid = info.get("pid") or _read_pid(d)
+    stopped = False
+    if _pid_alive(pid, overlay):
+        stopped = True
+        qsock = info.get("qmp_socket") or str(_qmp_path(d))
+        with contextlib.suppress(Exception):
+            async def go(q):
+                await q.execute("quit")
+            asyncio.run(_qmp_session({"name": name, "qmp_socket": qsock}, go, 5))
+        deadline = time.monotonic() + timeout
+        sig = signal.SIGTERM
+        while _pid_alive(pid, overlay):
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+                sig = signal.SIGKILL
+                deadline = time.monotonic() + 5
+            time.sleep(0.2)
+    qsock = info.get("qmp_socket")
+    if qsock and not str(qsock).startswith(str(d)):
+        with contextlib.suppress(OSError):
+            os.unlink(qsock)
+    shutil.rmtree(d, ignore_errors=True)
+    if stopped:
+        _log(f"{name}: stopped")
+    return stopped
+
+
+def down_all(state_dir: Path | None = None) -> list[str]:
+    state_dir = Path(state_dir or default_state_dir())
+    names = []
+    if state_dir.is_dir():
+        for d in sorted(state_dir.iterdir()):
+            if d.is_dir() and d.name != "logs" and not d.name.startswith("."):
+                down(d.name, state_dir)
+                names.append(d.name)
+    return names
+
+
+def _rss(pid: int) -> dict:
+    out = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                out[k] = round(int(v.split()[0]) / 1024)
+    return {"rss_mib": out.get("VmRSS"), "rss_peak_mib": out.get("VmHWM")}
+
+
+def status(name: str | None = None, state_dir: Path | None = None) -> list[dict]:
+    state_dir = Path(state_dir or default_state_dir())
+    names = [name] if name else ([d.name for d in sorted(state_dir.iterdir())
+                                  if d.is_dir() and d.name != "logs" and not d.name.startswith(".")]
+                                 if state_dir.is_dir() else [])
+    res = []
+    for n in names:
+        info = instance(n, state_dir)
+        if info is None:
+            res.append({"name": n, "running": False})
+            continue
+        running = _pid_alive(info.get("pid"), info.get("overlay"))
+        res.append({**info, "running": running, **(_rss(info["pid"]) if running else {})})
+    return res
+
+
+def ssh(name: str, *cmd: str, state_dir: Path | None = None, check: bool = False,
+        timeout: float | None = None) -> subprocess.CompletedProcess:
+    info = _require(name, state_dir)
+    return subprocess.run(ssh_argv(info, *cmd), capture_output=True, text=True, check=check,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def ssh_config(info: dict) -> str:
+    return (f"Host {info['name']}\n  HostName 127.0.0.1\n  Port {info['port']}\n  User root\n"
+            f"  IdentityFile {info['identity_file']}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n"
+            "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n")
+
+
+# --------------------------------------------------------------------------
+# CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--state-dir", type=Path, default=None, help="instance state dir (default: %(default)s)")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS)
+    p = sub.add_parser("up", parents=[common], help="boot an instance and wait for SSH; prints JSON")
+    p.add_argument("name")
+    p.add_argument("--image", default="debian12", choices=sorted(lab_image.IMAGES))
+    p.add_argument("--memory", type=int, default=768, help="MiB (default 768)")
+    p.add_argument("--timeout", type=float, default=BOOT_TIMEOUT)
+    p = sub.add_parser("down", parents=[common], help="stop an instance, remove overlay and state")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--all", action="store_true", help="every instance of the state dir")
+    p = sub.add_parser("replug", parents=[common], help="QMP device_del + device_add of the primary")
+    p.add_argument("name")
+    p.add_argument("--no-wait-guest", action="store_true", help="do not wait for the guest to enslave it")
+    p.add_argument("--timeout", type=float, default=120)
+    p = sub.add_parser("status", parents=[common], help="JSON status (with peak RSS) of instances")
+    p.add_argument("name", nargs="?")
+    p = sub.add_parser("ssh", parents=[common], help="ssh into an instance: vm.py ssh NAME -- CMD")
+    p.add_argument("name")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p = sub.add_parser("ssh-config", parents=[common], help="print an ssh_config stanza")
+    p.add_argument("name")
+    p = sub.add_parser("qmp", parents=[common], help="run one QMP command: vm.py qmp NAME CMD [JSON-ARGS]")
+    p.add_argument("name")
+    p.add_argument("qmp_command")
+    p.add_argument("arguments", nargs="?", default="{}")
+    args = ap.parse_args(argv)
+    sd = args.state_dir
+    try:
+        if args.cmd == "up":
+            print(json.dumps(up(args.name, args.image, args.memory, sd, timeout=args.timeout), indent=2))
+        elif args.cmd == "down":
+            if args.all:
+                down_all(sd)
+            elif args.name:
+                down(args.name, sd)
+            else:
+                ap.error("down needs NAME or --all")
+        elif args.cmd == "replug":
+            print(json.dumps(replug(args.name, sd, wait_guest=not args.no_wait_guest, timeout=args.timeout)))
+        elif args.cmd == "status":
+            print(json.dumps(status(args.name, sd), indent=2))
+        elif args.cmd == "ssh":
+            info = _require(args.name, sd)
+            cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
+            tty = not cmd and sys.stdin.isatty()
+            os.execvp("ssh", ssh_argv(info, *cmd, tty=tty))
+        elif args.cmd == "ssh-config":
+            print(ssh_config(_require(args.name, sd)), end="")
+        elif args.cmd == "qmp":
+            print(json.dumps(qmp(args.name, args.qmp_command, json.loads(args.arguments), sd), indent=2))
+    except LabError as exc:
+        print(f"vm.py: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
