@@ -25,7 +25,7 @@ def ebusy_explanation(kstate):
     if kstate.get("patched") and kstate.get("slave_rename_ok") is False:
         return ("rename protection is on (/sys/module/failover/parameters/slave_rename_ok is N)",
                 "allow live renames with 'echo 1 > /sys/module/failover/parameters/slave_rename_ok' "
-                "(or the collection's module_param module), or set down_rename_up: true, which takes the "
+                "(or virtnet.failover.module_param), or set down_rename_up: true, which takes the "
                 "slave down for the rename and interrupts its traffic")
     if kstate.get("live_rename") == "unsupported":
         return ("this kernel cannot rename UP failover slaves (failover live_rename=unsupported: a kernel "
