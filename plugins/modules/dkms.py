@@ -55,7 +55,8 @@ options:
       - Or a list of kernel releases (each must have a C(/lib/modules/RELEASE) directory).
       - For O(state=built) and O(state=installed) every kernel must have its headers installed;
         the error names the package to install (for example C(linux-headers-RELEASE)).
-      - With O(state=absent) the default is every kernel the version is built for.
+      - With O(state=absent) the default (and V(all)) is every kernel the version is built for, and
+        the version is removed from DKMS.
     type: raw
   source:
     description:
@@ -232,17 +233,18 @@ class Dkms:
         self.actions = []
         self.arch = os.uname().machine
 
-    def run(self, args, check=True):
+    def run(self, args):
         cmd = [self.bin] + args
         rc, out, err = self.module.run_command(cmd, environ_update={'LC_ALL': 'C', 'LANG': 'C'})
         return rc, out, err
 
     def versions(self, name):
         rc, out, err = self.run(['status', '-m', name])
-        if rc != 0:
+        entries = parse_status(out)
+        if rc != 0 and not entries and (err or '').strip():
             self.module.fail_json(msg="dkms status -m %s failed (rc=%d): %s" % (name, rc, (err or out).strip()),
                                   rc=rc, stdout=out, stderr=err)
-        return versions_from_entries(parse_status(out), name)
+        return versions_from_entries(entries, name)
 
 
 def fail(module, msg, **kw):
@@ -252,6 +254,8 @@ def fail(module, msg, **kw):
 def resolve_kernels(module, spec, state, versions, version):
     """Return the list of kernel releases to act on."""
     running = os.uname().release
+    if state == 'absent' and isinstance(spec, str) and spec.strip() == 'all':
+        spec = None
     if spec is None:
         if state == 'absent':
             if version is None:
