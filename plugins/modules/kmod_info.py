@@ -224,6 +224,9 @@ kernels:
     dkms_module:
       description: "The installed DKMS module file: path (null if none), exists, compressed (null, xz, gzip, zstd), srcversion, version, vermagic, error."
       type: dict
+    dkms_matches_loaded:
+      description: "The installed DKMS module's srcversion equals the loaded module's (null when either is unknown)."
+      type: bool
     stock_module:
       description: The distribution module (C(kernel/net/core/MODULE.ko*)) with the same keys.
       type: dict
@@ -446,6 +449,10 @@ def main():
         ird['patched'] = (ird['srcversion'] == dsv) if ird['found'] and ird['srcversion'] and dsv else (
             False if ird['exists'] and not ird['found'] and not ird['error'] else None)
         kernels[k]['initramfs'] = ird
+
+    for kk in kernels.values():
+        dsv = kk['dkms_module']['srcversion']
+        kk['dkms_matches_loaded'] = (dsv == info['srcversion']) if dsv and info['srcversion'] else None
 
     modprobe = read_modprobe_conf(p['modprobe_conf']) if p['modprobe_conf'] else None
 

@@ -32,7 +32,8 @@ def K(args, check=False):
 LOADED_KEYS = {'name', 'loaded', 'builtin', 'patched', 'srcversion', 'version', 'initstate', 'refcnt',
                'holders', 'parameters', 'slave_rename_ok', 'live_rename', 'matches_dkms'}
 KERNEL_KEYS = {'running', 'next_boot', 'modules_dir', 'has_headers', 'config_failover', 'config_source',
-               'failover_builtin', 'dkms_state', 'dkms_version', 'dkms_module', 'stock_module'}
+               'failover_builtin', 'dkms_state', 'dkms_version', 'dkms_module', 'stock_module',
+               'dkms_matches_loaded'}
 SUMMARY_KEYS = {'patched_loaded', 'loaded_matches_dkms', 'running_dkms_installed', 'next_boot_dkms_installed',
                 'next_boot_initramfs_patched', 'next_boot_ready', 'failover_builtin_running', 'reboot_required'}
 
