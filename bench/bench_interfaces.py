@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: virtnet.failover.failover_info on a namespace with many links.
@@ -79,7 +78,7 @@ def worker(repeat, with_pyroute2):
 
     count = scan()[0]  # warm up
     scans, ips, get_links = [], [], []
-    for _ in range(repeat):
+    for _round in range(repeat):
         start = time.perf_counter()
         scan()
         scans.append(time.perf_counter() - start)
@@ -88,7 +87,7 @@ def worker(repeat, with_pyroute2):
         ips.append(time.perf_counter() - start)
     if with_pyroute2:
         from pyroute2 import IPRoute
-        for _ in range(max(3, repeat // 4)):
+        for _round in range(max(3, repeat // 4)):
             start = time.perf_counter()
             with IPRoute() as ipr:
                 n = len(list(ipr.get_links()))
@@ -136,7 +135,7 @@ def ansible_time(ns, module, args=None):
     if args:
         cmd += ["-a", json.dumps(args)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError("%s failed:\n%s%s" % (" ".join(cmd), proc.stdout[-2000:], proc.stderr[-2000:]))
@@ -150,7 +149,7 @@ def verdict(ratio, goal):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no setup-module run (CI)")
     parser.add_argument("--links", type=int, default=1101, help="links in the main namespace (default 1101)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -190,7 +189,7 @@ def main():
 
         ansible_time(lab.name, "ping")  # warm caches
         pings, infos = [], []
-        for _ in range(ansible_repeat):
+        for _round in range(ansible_repeat):
             pings.append(ansible_time(lab.name, "ping"))
             infos.append(ansible_time(lab.name, "virtnet.failover.failover_info"))
         bridge = ansible_time(lab.name, "virtnet.failover.failover_info", {"master_kinds": ["bridge"]})

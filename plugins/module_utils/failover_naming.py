@@ -207,7 +207,7 @@ def order_renames(plan, names_in_use):
     """
     current = {r.index: r.old for r in plan}
     target = {r.index: r.new for r in plan}
-    used = {name for name in names_in_use}
+    used = set(names_in_use)
     steps = []
     pending = [r.index for r in plan]
     serial = 0

@@ -27,7 +27,7 @@ description:
     (in-tree or the patched module with the C(slave_rename_ok) parameter).
   - Read-only; never creates a network namespace.
 author:
-  - virtnet.failover contributors
+  - virtnet.failover contributors (@virtnet)
 requirements:
   - pyroute2 >= 0.7 (0.7, 0.8 and 0.9 are supported)
   - Linux
@@ -148,14 +148,14 @@ groups:
         ifindex: {description: Interface index., type: int, sample: 3}
         role: {description: C(standby)., type: str, sample: standby}
         mac: {description: MAC address., type: str, sample: "52:54:00:12:34:56"}
-        driver: {description: ethtool driver name, null if unknown., type: str, sample: virtio_net}
+        driver: {description: "ethtool driver name, null if unknown.", type: str, sample: virtio_net}
         bus_info: {description: ethtool bus info., type: str, sample: "0000:01:00.0"}
         pci_address: {description: PCI address where known., type: str, sample: "0000:01:00.0"}
         phys_port_name: {description: IFLA_PHYS_PORT_NAME., type: str, sample: sby}
         alias: {description: Interface alias (ifalias)., type: str, sample: null}
         operstate: {description: Operational state., type: str, sample: UP}
         up: {description: Administratively up., type: bool, sample: true}
-        expected_name: {description: Name the policy wants, null when the role is unmanaged or the name is invalid., type: str, sample: enp1s0nsby}
+        expected_name: {description: "Name the policy wants, null when the role is unmanaged or the name is invalid.", type: str, sample: enp1s0nsby}
         name_ok: {description: Whether the name follows the policy (null when unmanaged)., type: bool, sample: true}
         policy_problem: {description: Why the policy yields no valid name for this slave (for example too long)., type: str, sample: null}
     primary:
@@ -181,7 +181,7 @@ kernel_module:
     patched: {description: "The patched module is active (C(/sys/module/failover/parameters/slave_rename_ok) exists).", type: bool, sample: true}
     version: {description: Module version (set only by the patched module)., type: str, sample: "1.0.0"}
     srcversion: {description: Module srcversion., type: str, sample: "A1B2C3D4E5F6A7B8C9D0E1F"}
-    slave_rename_ok: {description: Value of the slave_rename_ok parameter, null if absent., type: bool, sample: true}
+    slave_rename_ok: {description: "Value of the slave_rename_ok parameter, null if absent.", type: bool, sample: true}
     live_rename: {description: "Mechanism of the patched module: C(flag), C(notifier) or C(unsupported); null if absent.", type: str, sample: notifier}
 netns:
   description: The namespace inspected, null for the module's own.

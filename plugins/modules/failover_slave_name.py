@@ -26,7 +26,7 @@ description:
     and fails with the reason and what to do, unless O(down_rename_up) is set.
   - Never creates a network namespace.
 author:
-  - virtnet.failover contributors
+  - virtnet.failover contributors (@virtnet)
 requirements:
   - pyroute2 >= 0.7 (0.7, 0.8 and 0.9 are supported)
   - Linux

@@ -105,7 +105,7 @@ def test_bad_inputs_fail_clearly_and_rename_nothing(lab, ansible_run):
         (dict(base, netns=absent), "network namespace %r does not exist" % absent),
     ]
     before = lab.names()
-    results = ansible_run.many([{"module": MOD, "args": args, "check": False} for args, _ in cases]
+    results = ansible_run.many([{"module": MOD, "args": args, "check": False} for args, _expected in cases]
                                + [{"module": MOD, "args": cases[0][0], "check": True}])
     for (args, expected), res in zip(cases + cases[:1], results):
         assert res.get("failed") is True, (args, res)

@@ -9,8 +9,18 @@ import pytest
 
 from ansible_collections.virtnet.failover.plugins.module_utils import failover_netlink as fn
 
-from failover_nlfixtures import (FakeEthtool, LAB_DRIVERS, MAC, done, error, lab_topology, newlink, nlmsg,
-                         rta, rta_str)
+from failover_nlfixtures import (
+    FakeEthtool,
+    LAB_DRIVERS,
+    MAC,
+    done,
+    error,
+    lab_topology,
+    newlink,
+    nlmsg,
+    rta,
+    rta_str,
+)
 
 
 def parse(data, seq=None, port=None):
@@ -37,14 +47,14 @@ def test_linkinfo_kind_and_slave_kind_with_and_without_nested_flag():
     for nested in (True, False):
         data = newlink(7, "br0", kind="bridge", nested_flag=nested) + \
             newlink(8, "vp", kind="veth", slave_kind="bridge", master=7, nested_flag=nested) + done()
-        links, _ = parse(data)
+        links, _finished = parse(data)
         assert (links[0].kind, links[0].slave_kind) == ("bridge", None)
         assert (links[1].kind, links[1].slave_kind) == ("veth", "bridge")
 
 
 def test_alias_altnames_and_empty_alias():
     data = newlink(3, "eth1", alias="standby", altnames=("enp0s1f0", "sby0")) + newlink(4, "eth2", alias="") + done()
-    links, _ = parse(data)
+    links, _finished = parse(data)
     assert links[0].alias == "standby"
     assert links[0].altnames == ("enp0s1f0", "sby0")
     assert links[1].alias is None and links[1].altnames == ()
@@ -52,12 +62,12 @@ def test_alias_altnames_and_empty_alias():
 
 def test_master_zero_means_no_master_and_down_flags():
     data = newlink(3, "eth1", master=0, flags=0, operstate=2) + done()
-    (link,), _ = parse(data)
+    (link,), _finished = parse(data)
     assert link.master is None and not link.up and link.operstate_name == "DOWN"
 
 
 def test_unknown_operstate_number_is_kept():
-    (link,), _ = parse(newlink(3, "x", operstate=42) + done())
+    (link,), _finished = parse(newlink(3, "x", operstate=42) + done())
     assert link.operstate_name == "42"
 
 
@@ -102,7 +112,7 @@ def test_attribute_running_past_message_end_is_an_error():
 
 def test_zero_length_attribute_stops_walk():
     body = struct.pack("=BxHiII", 0, 1, 9, 1, 0) + rta_str(3, "ok") + struct.pack("=HH", 0, 1) + b"\0" * 8
-    (link,), _ = parse(nlmsg(16, body) + done())
+    (link,), _finished = parse(nlmsg(16, body) + done())
     assert link.name == "ok"
 
 
@@ -118,7 +128,7 @@ def test_getlink_request_asks_to_skip_stats():
 # ------------------------------------------------------------ group detection
 
 def test_lab_group_detection():
-    links, _ = parse(lab_topology())
+    links, _finished = parse(lab_topology())
     eth = FakeEthtool()
     (group,) = fn.find_groups(links, eth)
     assert group.kind == "net_failover" and group.master.name == "enp1s0"
@@ -132,21 +142,21 @@ def test_lab_group_detection():
 def test_lab_group_found_regardless_of_slave_names_and_order():
     data = b"".join([newlink(4, "eth9", master=2), newlink(3, "eth0", master=2, ppn="sby"),
                      newlink(2, "enp1s0"), done()])
-    links, _ = parse(data)
+    links, _finished = parse(data)
     drivers = {"enp1s0": ("net_failover", None), "eth0": ("virtio_net", None), "eth9": ("e1000e", None)}
     (group,) = fn.find_groups(links, FakeEthtool(drivers))
     assert (group.standby.name, group.primary.name) == ("eth0", "eth9")
 
 
 def test_master_with_other_driver_is_not_a_group():
-    links, _ = parse(lab_topology())
+    links, _finished = parse(lab_topology())
     drivers = dict(LAB_DRIVERS, enp1s0=("virtio_net", None))
     assert fn.find_groups(links, FakeEthtool(drivers)) == []
 
 
 def test_standby_by_driver_when_phys_port_name_missing():
     data = newlink(2, "m") + newlink(3, "a", master=2) + newlink(4, "b", master=2) + done()
-    links, _ = parse(data)
+    links, _finished = parse(data)
     drivers = {"m": ("net_failover", None), "a": ("e1000e", None), "b": ("virtio_net", None)}
     (group,) = fn.find_groups(links, FakeEthtool(drivers))
     assert (group.standby.name, group.primary.name) == ("b", "a")
@@ -160,7 +170,7 @@ def test_bridge_stand_in_uses_alias_and_needs_master_kind():
         newlink(13, "x0", master=10, kind="veth", slave_kind="bridge"),
         newlink(14, "q0", master=10, kind="veth", slave_kind="bridge", alias="Primary"),
         done()])
-    links, _ = parse(data)
+    links, _finished = parse(data)
     drivers = {n: ("veth", None) for n in ("p0", "s0", "x0", "q0")}
     eth = FakeEthtool(drivers)
     assert fn.find_groups(links, eth) == []
@@ -173,7 +183,7 @@ def test_bridge_stand_in_uses_alias_and_needs_master_kind():
 
 def test_bridge_without_aliases_primary_is_lowest_ifindex():
     data = newlink(10, "br0", kind="bridge") + newlink(12, "b", master=10) + newlink(11, "a", master=10) + done()
-    links, _ = parse(data)
+    links, _finished = parse(data)
     (group,) = fn.find_groups(links, FakeEthtool({}), ("bridge",))
     assert group.standby is None and group.primary.name == "a" and [lk.name for lk in group.others] == ["b"]
 
@@ -183,7 +193,7 @@ def test_bond_and_team_kinds_and_driver_fallback():
                      newlink(30, "team0", kind="team"), newlink(31, "e1", master=30),
                      newlink(40, "vrf0", kind="vrf"), newlink(41, "e2", master=40),
                      newlink(50, "odd0"), newlink(51, "e3", master=50), done()])
-    links, _ = parse(data)
+    links, _finished = parse(data)
     eth = FakeEthtool({"odd0": ("bonding", None), "vrf0": ("bridge", None)})
     kinds = {g.master.name: g.kind for g in fn.find_groups(links, eth, fn.MASTER_KINDS)}
     assert kinds == {"bond0": "bonding", "team0": "team", "odd0": "bonding"}
@@ -191,7 +201,7 @@ def test_bond_and_team_kinds_and_driver_fallback():
 
 
 def test_slave_whose_master_is_missing_is_ignored():
-    links, _ = parse(newlink(3, "orphan", master=99) + done())
+    links, _finished = parse(newlink(3, "orphan", master=99) + done())
     assert fn.find_groups(links, FakeEthtool({})) == []
 
 
