@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run every virtnet.failover benchmark with one command; print each ratio next to its goal.
+
+    make bench                         # all benchmarks (VM ones need the lab images)
+    make bench BENCH_ARGS=--quick      # CI: cheap subset, VM benchmarks skipped with a reason
+    .venv/bin/python bench/run.py --only fleet,interfaces --write-docs
+
+Benchmarks (each also runs alone, see its --help):
+  interfaces   bench/bench_interfaces.py   failover_info vs ping/setup vs `ip -j -d link show`
+  fleet        bench/bench_fleet.py        drift over 20/100/200 netns hosts at forks 5 and 20
+  converged    bench/bench_converged.py    rollout re-run and drift vs ping on a converged lab VM
+  rollout      bench/bench_rollout_cost.py DKMS build+install, initramfs, reboot per host (lab VM)
+
+Ratios are measured side by side in one run (medians of repeats), never against absolute
+times.  Exit status 1 when any goal is missed (a goal that is not reached but whose bound
+is measured and explained is reported as "bound" and does not fail), 2 on a usage error.
+``--write-docs`` replaces each benchmark's section of docs/performance.md with the table of
+this run and the command that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DOC = os.path.join(ROOT, "docs", "performance.md")
+ORDER = ["interfaces", "fleet", "converged", "rollout"]
+SCRIPTS = {"interfaces": "bench_interfaces.py", "fleet": "bench_fleet.py",
+           "converged": "bench_converged.py", "rollout": "bench_rollout_cost.py"}
+VM_BENCHES = {"converged", "rollout"}
+GOAL_SETUP = 0.1  # issue 7: failover_info at most 1/10 of ansible.builtin.setup (network subset)
+
+
+def run_streamed(cmd):
+    """Run cmd, echo its output live, return (rc, output, seconds)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    lines = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        lines.append(line)
+    rc = proc.wait()
+    return rc, "".join(lines), time.perf_counter() - t0
+
+
+def parse_interfaces(out, rc):
+    """Rows from bench_interfaces.py's printed report (its CLI is all we rely on)."""
+    rows, missed = [], []
+    m = re.search(r"ratio scan / ip = ([\d.]+)x\s+goal <= ([\d.]+)x\s+(\S+)", out)
+    if m:
+        rows.append(["netlink scan / `ip -j -d link show` (1,101 links)", m.group(1) + "x", "<= %sx" % m.group(2),
+                     "ok" if m.group(3) == "ok" else "MISSED"])
+    m = re.search(r"ratio failover_info / ping = ([\d.]+)x\s+goal <= ([\d.]+)x\s+(\S+)", out)
+    if m:
+        rows.append(["failover_info / ping through Ansible", m.group(1) + "x", "<= %sx" % m.group(2),
+                     "ok" if m.group(3) == "ok" else "MISSED"])
+    ping = re.search(r"ansible -m ping\s+([\d.]+) s", out)
+    info = re.search(r"ansible -m virtnet\.failover\.failover_info\s+([\d.]+) s", out)
+    setup = re.search(r"ansible\.builtin\.setup gather_subset network\s+([\d.]+) s", out)
+    for label, mm in (("ansible -m ping", ping), ("ansible -m failover_info", info),
+                      ("ansible -m setup (gather_subset network)", setup)):
+        if mm:
+            rows.append([label, mm.group(1) + " s", "", "info"])
+    if info and setup:
+        ratio = float(info.group(1)) / float(setup.group(1))
+        verdict = "ok" if ratio <= GOAL_SETUP else "MISSED"
+        rows.append(["failover_info / setup (run.py, from the printed times)", "%.2fx" % ratio,
+                     "<= %.2fx" % GOAL_SETUP, verdict])
+        if verdict == "MISSED":
+            missed.append("failover_info / setup = %.2fx (goal <= %.2fx)" % (ratio, GOAL_SETUP))
+        print("  [run.py] failover_info / setup = %.2fx   goal <= %.2fx   %s" % (ratio, GOAL_SETUP, verdict))
+    elif info:
+        rows.append(["failover_info / setup", "not measured", "<= %.2fx" % GOAL_SETUP,
+                     "skipped (bench_interfaces --quick does not run setup)"])
+    for mm in re.finditer(r"^\s+(\d+)\s+([\d.]+) ms\s+([\d.]+) ms\s+([\d.]+)x\s*$", out, re.M):
+        rows.append(["scan at %s links: ip / scan" % mm.group(1), "%s / %s ms" % (mm.group(2), mm.group(3)),
+                     "", "info (%sx)" % mm.group(4)])
+    if rc not in (0, 1):
+        missed.append("bench_interfaces.py exited %d" % rc)
+    elif rc == 1:
+        missed += [r[0] + " = " + r[1] for r in rows if r[3] == "MISSED"] or ["bench_interfaces.py reported a miss"]
+    return {"bench": "interfaces", "rows": rows, "notes": [], "missed": missed}
+
+
+def markdown(name, data, command, seconds):
+    load = os.getloadavg()
+    lines = ["<!-- bench:%s:begin -->" % name,
+             "Command: `%s` — %s UTC, %s, %d cores, load average %.1f at the end, took %.0f s."
+             % (command, datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+                platform.node() or "this machine", os.cpu_count() or 0, load[0], seconds), "",
+             "| metric | value | goal | verdict |", "|---|---|---|---|"]
+    for metric, value, goal, verdict in data["rows"]:
+        lines.append("| %s | %s | %s | %s |" % (metric, value, goal or "", verdict))
+    if data.get("skipped"):
+        lines.append("| (skipped) | %s | | skipped |" % data["skipped"])
+    for note in data.get("notes", []):
+        lines += ["", "Note: " + note]
+    lines.append("<!-- bench:%s:end -->" % name)
+    return "\n".join(lines)
+
+
+def write_docs(sections):
+    text = open(DOC).read() if os.path.exists(DOC) else "# Performance\n"
+    for name, block in sections.items():
+        pat = re.compile(r"<!-- bench:%s:begin -->.*?<!-- bench:%s:end -->" % (name, name), re.S)
+        if pat.search(text):
+            text = pat.sub(lambda _m: block, text)
+        else:
+            text = text.rstrip("\n") + "\n\n## %s (bench/%s)\n\n%s\n" % (name, SCRIPTS[name], block)
+    with open(DOC, "w") as fh:
+        fh.write(text)
+    print("\nwrote %s (%s)" % (os.path.relpath(DOC, ROOT), ", ".join(sections)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--quick", action="store_true", help="CI mode: cheap subset, VM benchmarks skipped")
+    ap.add_argument("--only", default=",".join(ORDER), help="comma-separated subset of: " + ", ".join(ORDER))
+    ap.add_argument("--write-docs", action="store_true", help="update docs/performance.md with this run")
+    args = ap.parse_args()
+    names = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SCRIPTS]
+    if unknown:
+        print("unknown benchmark(s): %s (known: %s)" % (", ".join(unknown), ", ".join(ORDER)), file=sys.stderr)
+        return 2
+    if os.geteuid() != 0:
+        print("the benchmarks need root (network namespaces, lab VMs)", file=sys.stderr)
+        return 2
+    command = "make bench" + (" BENCH_ARGS='%s'" % " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    summary, sections, missed = [], {}, []
+    t_all = time.perf_counter()
+    for name in [n for n in ORDER if n in names]:
+        script = os.path.join(HERE, SCRIPTS[name])
+        print("\n" + "=" * 78 + "\n== %s: bench/%s%s\n" % (name, SCRIPTS[name], " --quick" if args.quick else "")
+              + "=" * 78, flush=True)
+        if not os.path.exists(script):
+            reason = "bench/%s does not exist yet" % SCRIPTS[name]
+            print("SKIPPED: " + reason)
+            summary.append((name, "skipped", reason, 0))
+            continue
+        if args.quick and name in VM_BENCHES:
+            reason = "needs a lab VM (minutes under TCG); run without --quick"
+            print("SKIPPED: " + reason)
+            summary.append((name, "skipped", reason, 0))
+            continue
+        cmd = [sys.executable, script] + (["--quick"] if args.quick else [])
+        if name == "interfaces":
+            rc, out, secs = run_streamed(cmd)
+            data = parse_interfaces(out, rc)
+        else:
+            with tempfile.NamedTemporaryFile(prefix="vnfo-bench-", suffix=".json", delete=False) as tf:
+                jpath = tf.name
+            try:
+                rc, out, secs = run_streamed(cmd + ["--json", jpath])
+                try:
+                    with open(jpath) as fh:
+                        data = json.load(fh)
+                except (OSError, ValueError):
+                    data = {"bench": name, "rows": [], "notes": [], "missed": []}
+            finally:
+                os.unlink(jpath)
+            if rc == 3:  # the benchmark could not run here and said why
+                skipped = (out.strip().splitlines() or ["skipped"])[-1]
+                data["skipped"] = skipped
+                summary.append((name, "skipped", skipped, secs))
+                sections[name] = markdown(name, data, command, secs)
+                continue
+            if rc not in (0, 1) and not data["missed"]:
+                data["missed"].append("bench/%s exited %d" % (SCRIPTS[name], rc))
+        missed += ["%s: %s" % (name, m) for m in data["missed"]]
+        summary.append((name, "MISSED" if data["missed"] else "ok", "; ".join(data["missed"]), secs))
+        sections[name] = markdown(name, data, command, secs)
+
+    print("\n" + "=" * 78 + "\n== summary (%.0f s in all)" % (time.perf_counter() - t_all))
+    for name, verdict, text, secs in summary:
+        print("  %-11s %-8s %6.0f s  %s" % (name, verdict, secs, text))
+    if args.write_docs and sections:
+        write_docs(sections)
+    if missed:
+        print("\nGOALS MISSED:\n  " + "\n  ".join(missed))
+        return 1
+    print("\nall goals met or their bounds explained")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
