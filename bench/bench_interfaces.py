@@ -108,18 +108,7 @@ def run_worker(ns, repeat, with_pyroute2=False):
 
 def fill(lab, total):
     """Make the namespace hold exactly ``total`` links (lo included)."""
-    groups, rest = divmod(total - 1, 11)  # a bridge with 5 veth pairs = 11 links
-    if groups:
-        lab.add_groups(groups, ports=5, prefix="br")
-    lines = []
-    for n in range(rest // 2):
-        lines.append("link add fa%d type veth peer name fb%d" % (n, n))
-    if rest % 2:
-        lines.append("link add lonebr type bridge")
-    lab.batch(lines)
-    have = len(lab.links())
-    if have != total:
-        raise RuntimeError("built %d links instead of %d" % (have, total))
+    lab.fill(total, ports=5, prefix="br")
 
 
 # ------------------------------------------------------------------ ansible

@@ -11,7 +11,8 @@ benchmarks::
 
     with NetnsLab() as lab:                       # unique name, deleted on exit
         g = lab.add_group("enp1s0", "eth1", "eth2")  # master, standby, primary
-        lab.add_groups(100, ports=10)             # bulk: 100 bridges x 10 ports
+        lab.add_groups(100, ports=5)              # bulk: 100 bridges x 5 veth ports
+        lab.fill(1101)                            # top up to exactly 1,101 links
         lab.names()                               # link names in the namespace
 """
 
@@ -139,6 +140,26 @@ class NetnsLab:
             self.groups.append(Group(master, standby, primary, peers))
         for start in range(0, len(lines), 2000):
             self.batch(lines[start:start + 2000])
+
+    def fill(self, total, ports=5, prefix="br"):
+        """Add bridges with ``ports`` veth pairs (plus filler veth pairs) until
+        the namespace holds exactly ``total`` links, lo included.  Returns total.
+        """
+        have = len(self.links())
+        per_group = 1 + 2 * ports
+        groups, rest = divmod(total - have, per_group)
+        if groups < 0:
+            raise ValueError("namespace already has %d links (> %d)" % (have, total))
+        if groups:
+            self.add_groups(groups, ports=ports, prefix=prefix)
+        lines = ["link add %sfa%d type veth peer name %sfb%d" % (prefix, n, prefix, n) for n in range(rest // 2)]
+        if rest % 2:
+            lines.append("link add %slone type bridge" % prefix)
+        self.batch(lines)
+        have = len(self.links())
+        if have != total:
+            raise RuntimeError("built %d links instead of %d" % (have, total))
+        return have
 
     # -- inspection
     def links(self):
