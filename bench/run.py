@@ -10,8 +10,8 @@
 Benchmarks (each also runs alone, see its --help):
   interfaces   bench/bench_interfaces.py   failover_info vs ping/setup vs `ip -j -d link show`
   fleet        bench/bench_fleet.py        drift over 20/100/200 netns hosts at forks 5 and 20
-  converged    bench/bench_converged.py    rollout re-run and drift vs ping on a converged lab VM
   rollout      bench/bench_rollout_cost.py DKMS build+install, initramfs, reboot per host (lab VM)
+  converged    bench/bench_converged.py    rollout re-run and drift vs ping on the converged guest
 
 Ratios are measured side by side in one run (medians of repeats), never against absolute
 times.  Exit status 1 when any goal is missed (a goal that is not reached but whose bound
@@ -36,7 +36,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DOC = os.path.join(ROOT, "docs", "performance.md")
-ORDER = ["interfaces", "fleet", "converged", "rollout"]
+ORDER = ["interfaces", "fleet", "rollout", "converged"]
+SHARED_GUEST = "vnfo-bench-run"  # rollout converges it, converged re-uses it, run.py stops it
 SCRIPTS = {"interfaces": "bench_interfaces.py", "fleet": "bench_fleet.py",
            "converged": "bench_converged.py", "rollout": "bench_rollout_cost.py"}
 VM_BENCHES = {"converged", "rollout"}
@@ -143,6 +144,18 @@ def main():
     command = "make bench" + (" BENCH_ARGS='%s'" % " ".join(sys.argv[1:]) if sys.argv[1:] else "")
     summary, sections, missed = [], {}, []
     t_all = time.perf_counter()
+    shared_guest_up = False
+    try:
+        return _run_all(args, names, command, summary, sections, missed, t_all)
+    finally:
+        sys.path.insert(0, HERE)
+        import labbench  # pylint: disable=import-outside-toplevel
+        if labbench.instance(SHARED_GUEST):
+            labbench.down(SHARED_GUEST)
+
+
+def _run_all(args, names, command, summary, sections, missed, t_all):
+    shared_guest_up = False
     for name in [n for n in ORDER if n in names]:
         script = os.path.join(HERE, SCRIPTS[name])
         print("\n" + "=" * 78 + "\n== %s: bench/%s%s\n" % (name, SCRIPTS[name], " --quick" if args.quick else "")
@@ -158,6 +171,10 @@ def main():
             summary.append((name, "skipped", reason, 0))
             continue
         cmd = [sys.executable, script] + (["--quick"] if args.quick else [])
+        if name == "rollout" and "converged" in names:
+            cmd += ["--keep", SHARED_GUEST]
+        if name == "converged" and shared_guest_up:
+            cmd += ["--guest", SHARED_GUEST]
         if name == "interfaces":
             rc, out, secs = run_streamed(cmd)
             data = parse_interfaces(out, rc)
@@ -181,6 +198,8 @@ def main():
                 continue
             if rc not in (0, 1) and not data["missed"]:
                 data["missed"].append("bench/%s exited %d" % (SCRIPTS[name], rc))
+        if name == "rollout" and "--keep" in cmd and rc == 0:
+            shared_guest_up = True
         missed += ["%s: %s" % (name, m) for m in data["missed"]]
         summary.append((name, "MISSED" if data["missed"] else "ok", "; ".join(data["missed"]), secs))
         sections[name] = markdown(name, data, command, secs)

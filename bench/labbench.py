@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Lab-VM helpers shared by bench_rollout_cost.py and bench_converged.py.
+
+A guest is booted with molecule/resources/lab/vm.py in a state dir of its own (so it never
+collides with Molecule's or a teammate's guests) and always stopped at the end unless kept
+on purpose (``--keep``).  Playbooks run against it over SSH with pipelining and
+ControlPersist; the vnfo_timing callback (bench/callback_plugins) records per-task durations,
+changes and the recap as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "molecule", "resources", "lab"))
+sys.path.insert(0, HERE)
+
+from benchlib import BIN, ansible_env, timed  # noqa: E402
+
+STATE_DIR = os.environ.get("VNFO_BENCH_STATE_DIR", "/tmp/vnfo-bench-vms")
+SKIP = 3  # exit status: could not run here (reason printed last)
+
+
+def lab():
+    import vm  # molecule/resources/lab/vm.py  pylint: disable=import-outside-toplevel
+    return vm
+
+
+def image_ready(image):
+    try:
+        import image as lab_image  # pylint: disable=import-outside-toplevel
+        return (lab_image.image_dir(image) / "disk.qcow2").exists()
+    except Exception:  # noqa: BLE001  pylint: disable=broad-except
+        return False
+
+
+def up(name, image="debian12"):
+    return lab().up(name, image=image, state_dir=STATE_DIR)
+
+
+def down(name):
+    try:
+        lab().down(name, state_dir=STATE_DIR)
+    except Exception as exc:  # noqa: BLE001  pylint: disable=broad-except
+        print("warning: could not stop %s: %s" % (name, exc))
+
+
+def instance(name):
+    return lab().instance(name, state_dir=STATE_DIR)
+
+
+def guest(info, script, timeout=300):
+    """Run a shell script on the guest; return stdout (raises on failure)."""
+    argv = lab().ssh_argv(info, "sh", "-c", shlex.quote(script))
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError("guest command failed (%d): %s\n%s" % (proc.returncode, script, proc.stderr))
+    return proc.stdout
+
+
+def write_inventory(info, path, extra_hosts=None, **hostvars):
+    host = {"ansible_host": info["address"], "ansible_port": info["port"], "ansible_user": "root",
+            "ansible_ssh_private_key_file": info["identity_file"], "ansible_python_interpreter": "/usr/bin/python3"}
+    host.update(hostvars)
+    hosts = {info["name"]: host}
+    hosts.update(extra_hosts or {})
+    with open(path, "w") as fh:
+        json.dump({"all": {"hosts": hosts, "vars": {"failover_become": False}}}, fh)
+    return path
+
+
+def ssh_env(timing_file=None, **extra):
+    cp = os.path.join(tempfile.gettempdir(), "vnfo-bench-cp")
+    os.makedirs(cp, exist_ok=True)
+    env = ansible_env(
+        ANSIBLE_PIPELINING="True",
+        ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=600s -o UserKnownHostsFile=/dev/null "
+                         "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
+        ANSIBLE_SSH_CONTROL_PATH_DIR=cp, ANSIBLE_TIMEOUT="60",
+        ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="vnfo_timing",
+        **extra)
+    if timing_file:
+        env["VNFO_TIMING_FILE"] = timing_file
+    return env
+
+
+def run_playbook(playbook, inventory, workdir, extra_vars=None, check=False, tag="run", timeout=7200):
+    """Run a playbook; return (wall, cpu, rc, timing dict, output)."""
+    timing = os.path.join(workdir, "%s.timing.json" % tag)
+    if os.path.exists(timing):
+        os.remove(timing)
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, playbook]
+    for k, v in (extra_vars or {}).items():
+        cmd += ["-e", json.dumps({k: v})]
+    if check:
+        cmd.append("--check")
+    wall, cpu, proc = timed(cmd, env=ssh_env(timing), timeout=timeout, cwd=workdir)
+    data = {"tasks": [], "recap": {}}
+    if os.path.exists(timing):
+        with open(timing) as fh:
+            data = json.load(fh)
+    return wall, cpu, proc.returncode, data, proc.stdout + proc.stderr
+
+
+def step_times(timing, host):
+    """Seconds per rollout step (DKMS, initramfs, reboot, other) for one host from the timing JSON."""
+    out = {"dkms": 0.0, "initramfs": 0.0, "reboot": 0.0, "other": 0.0}
+    for t in timing.get("tasks", []):
+        if t["host"] != host or t["status"] == "skipped":
+            continue
+        name = t["name"].lower()
+        if t["action"].endswith("dkms") and t["action"] != "ansible.builtin.command":
+            out["dkms"] += t["seconds"]
+        elif "initramfs" in name and ("rebuild" in name or "update-initramfs" in name) and t["changed"]:
+            out["initramfs"] += t["seconds"]
+        elif t["action"] in ("ansible.builtin.reboot", "reboot"):
+            out["reboot"] += t["seconds"]
+        else:
+            out["other"] += t["seconds"]
+    return out

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reliability faults on one lab guest (Debian 12), driven from the controller.
+
+Each case injects a fault into a real rollout (``playbooks/rollout.yml`` run as a subprocess
+against the guest, SSH pipelining + ControlPersist), then asserts that nothing is lost and that
+a rerun converges.  The guest is reused across the cases, in this order:
+
+1. build_failure   a compiler that fails (wrappers first in PATH): the rollout fails at the DKMS
+                   step before touching modprobe.d or the initramfs; after a reboot the stock
+                   module still runs the failover pair.
+2. kill_dkms       SIGKILL of ansible-playbook while `dkms build` runs on the guest.
+3. kill_initramfs  SIGKILL of the rerun while update-initramfs runs on the guest.
+4. reboot_timeout  the rerun reboots the guest; QMP `stop` pauses it right after the reboot
+                   starts, kmod_reboot_timeout is small: batch 1 fails with a clear message and
+                   batch 2 (a second inventory alias of the guest) never starts.  QMP `cont`.
+5. converge        the rerun converges (zero or few changes) and the guest runs the patched
+                   module with a working failover pair after its reboot; a further rerun
+                   changes nothing.
+6. kernel_update   install the second kernel baked into the image (/root/kernel-update/*.deb):
+                   DKMS builds for it (AUTOINSTALL); removing that build makes the drift check
+                   report dkms_next_kernel; a rollout rerun rebuilds it and drift is clean.
+
+Writes a JSON report (cases, assertions, seconds) to --report.  Exit 1 on the first failed
+assertion (the message says which), 0 when every case passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "molecule", "resources", "lab"))
+import vm  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+BIN = os.path.dirname(sys.executable)
+ROLLOUT = os.path.join(ROOT, "playbooks", "rollout.yml")
+DRIFT = os.path.join(ROOT, "playbooks", "drift.yml")
+CALLBACKS = os.path.join(ROOT, "bench", "callback_plugins")
+WRAPPED = ("gcc", "cc", "gcc-12", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-gcc-12")
+STANDIN = "rel-batch2"
+
+
+class CaseFailed(AssertionError):
+    pass
+
+
+class Driver:
+    def __init__(self, name, state_dir, workdir):
+        self.name = name
+        self.state_dir = state_dir
+        self.info = vm.instance(name, state_dir=state_dir)
+        if not self.info:
+            raise SystemExit("no lab instance %s in %s" % (name, state_dir))
+        self.work = workdir
+        self.report = {"guest": name, "cases": [], "started": time.time()}
+        self.case = None
+
+    # ------------------------------------------------------------------ plumbing
+    def sh(self, script, timeout=600, check=True):
+        argv = vm.ssh_argv(self.info, "sh", "-c", shlex.quote(script))
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        if check and proc.returncode != 0:
+            raise CaseFailed("guest command failed (%d): %s\n%s" % (proc.returncode, script, proc.stderr[-2000:]))
+        return proc.stdout
+
+    def check(self, what, ok, detail=""):
+        self.case["assertions"].append({"what": what, "ok": bool(ok), "detail": str(detail)[:500]})
+        print("  [%s] %s%s" % ("ok" if ok else "FAIL", what, (" -- " + str(detail)[:300]) if not ok and detail else ""),
+              flush=True)
+        if not ok:
+            raise CaseFailed("%s: %s (%s)" % (self.case["name"], what, detail))
+
+    def inventory(self, standin=False, **hostvars):
+        host = {"ansible_host": self.info["address"], "ansible_port": self.info["port"], "ansible_user": "root",
+                "ansible_ssh_private_key_file": self.info["identity_file"],
+                "ansible_python_interpreter": "/usr/bin/python3"}
+        host.update(hostvars)
+        hosts = {self.name: host}
+        if standin:
+            hosts[STANDIN] = dict(host)
+        path = os.path.join(self.work, "inventory-%s.json" % ("2" if standin else "1"))
+        with open(path, "w") as fh:
+            json.dump({"all": {"hosts": hosts, "vars": {"failover_become": False}}}, fh)
+        return path
+
+    def env(self, timing):
+        cp = os.path.join(tempfile.gettempdir(), "vnfo-rel-cp")
+        os.makedirs(cp, exist_ok=True)
+        return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+                    ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                    ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_RETRY_FILES_ENABLED="false",
+                    ANSIBLE_PIPELINING="True", ANSIBLE_TIMEOUT="60", ANSIBLE_SSH_CONTROL_PATH_DIR=cp,
+                    ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=600s -o UserKnownHostsFile=/dev/null "
+                                     "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
+                    ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="vnfo_timing",
+                    VNFO_TIMING_FILE=timing, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+
+    def playbook(self, playbook, inventory, extra=None, kill_when=None, on_line=None, timeout=3600, tag="run"):
+        """Run a playbook as a subprocess (own process group).
+
+        kill_when: a guest shell test polled every second; when it succeeds the whole
+        ansible-playbook process group gets SIGKILL.  on_line: callback per output line.
+        Returns dict(rc, killed, seconds, output, timing).
+        """
+        timing = os.path.join(self.work, "%s.timing.json" % tag)
+        if os.path.exists(timing):
+            os.remove(timing)
+        cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, playbook,
+               "-e", json.dumps(dict({"failover_report_dir": os.path.join(self.work, "report")}, **(extra or {})))]
+        t0 = time.monotonic()
+        log = open(os.path.join(self.work, "%s.log" % tag), "w+")  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=self.env(timing), start_new_session=True, bufsize=1)
+        killed = None
+        os.set_blocking(proc.stdout.fileno(), False)
+        buf = ""
+        last_poll = 0.0
+        while True:
+            chunk = proc.stdout.read() or ""
+            if chunk:
+                log.write(chunk)
+                buf += chunk
+                while "\n" in buf:
+                    line, buf = buf.split("\n", 1)
+                    if on_line:
+                        on_line(line)
+            if proc.poll() is not None:
+                rest = proc.stdout.read() or ""
+                log.write(rest)
+                break
+            if kill_when and time.monotonic() - last_poll > 1.0:
+                last_poll = time.monotonic()
+                out = subprocess.run(vm.ssh_argv(self.info, "sh", "-c", shlex.quote(kill_when)),
+                                     capture_output=True, text=True, timeout=60, check=False)
+                if out.returncode == 0:
+                    killed = time.monotonic() - t0
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    break
+            if time.monotonic() - t0 > timeout:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise CaseFailed("%s did not finish within %d s" % (playbook, timeout))
+            time.sleep(0.2)
+        log.seek(0)
+        output = log.read()
+        log.close()
+        data = {}
+        if os.path.exists(timing):
+            with open(timing) as fh:
+                data = json.load(fh)
+        return {"rc": proc.returncode, "killed": killed, "seconds": round(time.monotonic() - t0, 1),
+                "output": output, "timing": data}
+
+    def wait_quiet(self, pattern, timeout=900):
+        """Wait until no guest process matches pattern (a killed run's remote step may go on)."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.sh("pgrep -f %s >/dev/null && echo busy || echo quiet" % shlex.quote(pattern),
+                       check=False).strip() == "quiet":
+                return round(time.monotonic() - t0, 1)
+            time.sleep(2)
+        raise CaseFailed("guest still runs %s after %d s" % (pattern, timeout))
+
+    def wait_reboot(self, old_boot_id, timeout=900):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            out = subprocess.run(vm.ssh_argv(self.info, "cat", "/proc/sys/kernel/random/boot_id"),
+                                 capture_output=True, text=True, timeout=30, check=False)
+            if out.returncode == 0 and out.stdout.strip() and out.stdout.strip() != old_boot_id:
+                return round(time.monotonic() - t0, 1)
+            time.sleep(3)
+        raise CaseFailed("guest did not come back within %d s" % timeout)
+
+    # ------------------------------------------------------------------ guest state
+    def state(self):
+        script = r"""
+set +e
+echo "modprobe=$(sha256sum /etc/modprobe.d/virtnet-failover.conf 2>/dev/null | cut -c1-16)"
+for f in /boot/initrd.img-*; do echo "initrd $f $(sha256sum "$f" | cut -c1-16)"; done
+echo "param_live_rename=$(cat /sys/module/failover/parameters/live_rename 2>/dev/null || echo stock)"
+echo "param_slave_rename_ok=$(cat /sys/module/failover/parameters/slave_rename_ok 2>/dev/null || echo none)"
+echo "master_driver=$(ethtool -i enp1s0 2>/dev/null | sed -n 's/^driver: //p')"
+echo "slaves=$(ls /sys/class/net/enp1s0/ 2>/dev/null | sed -n 's/^lower_//p' | sort | tr '\n' ',')"
+echo "dkms=$(dkms status -m virtnet-failover 2>/dev/null | tr '\n' ';')"
+echo "kernel=$(uname -r)"
+echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
+"""
+        out = {}
+        for line in self.sh(script).splitlines():
+            if line.startswith("initrd "):
+                _i, path, digest = line.split(" ", 2)
+                out.setdefault("initrd", {})[path] = digest
+            elif "=" in line:
+                k, v = line.split("=", 1)
+                out[k] = v
+        return out
+
+    def assert_pair(self, st, patched=None):
+        self.check("failover master enp1s0 runs net_failover", st.get("master_driver") == "net_failover", st)
+        slaves = [s for s in st.get("slaves", "").split(",") if s]
+        self.check("the failover pair has both slaves (standby + primary)", len(slaves) == 2, slaves)
+        if patched is True:
+            self.check("the patched module is loaded (live_rename=flag)", st.get("param_live_rename") == "flag", st)
+        elif patched is False:
+            self.check("the stock module is loaded", st.get("param_live_rename") == "stock", st)
+
+    def begin(self, name, what):
+        print("\n== case %s: %s" % (name, what), flush=True)
+        self.case = {"name": name, "what": what, "assertions": [], "start": time.monotonic()}
+
+    def end(self, **extra):
+        self.case["seconds"] = round(time.monotonic() - self.case.pop("start"), 1)
+        self.case.update(extra)
+        self.report["cases"].append(self.case)
+        print("  -> %s passed in %.0f s" % (self.case["name"], self.case["seconds"]), flush=True)
+
+    # ------------------------------------------------------------------ cases
+    def build_failure(self):
+        self.begin("build_failure", "DKMS build fails (failing compiler first in PATH)")
+        before = self.state()
+        self.assert_pair(before, patched=False)
+        wrappers = "; ".join("printf '#!/bin/sh\\necho vnfo: injected compiler failure >&2\\nexit 1\\n' "
+                             "> /usr/local/bin/%s; chmod 755 /usr/local/bin/%s" % (w, w) for w in WRAPPED)
+        self.sh(wrappers)
+        try:
+            run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "if_needed"}, tag="build_failure")
+        finally:
+            self.sh("rm -f " + " ".join("/usr/local/bin/%s" % w for w in WRAPPED))
+        self.check("the rollout fails", run["rc"] != 0, run["rc"])
+        failed = [t for t in run["timing"].get("tasks", []) if t["status"] == "failed" and t["host"] == self.name]
+        self.check("the failing task is the DKMS build", failed and "dkms" in failed[0]["action"],
+                   [(t["name"], t["action"]) for t in failed])
+        self.check("the message carries the build log", "injected compiler failure" in failed[0]["msg"]
+                   or "make" in failed[0]["msg"].lower(), failed[0]["msg"][:300])
+        after = self.state()
+        self.check("modprobe.d untouched", after.get("modprobe") == before.get("modprobe"),
+                   (before.get("modprobe"), after.get("modprobe")))
+        self.check("initramfs untouched", after.get("initrd") == before.get("initrd"))
+        self.assert_pair(after, patched=False)
+        boot = after["boot_id"]
+        self.sh("systemctl reboot", check=False)
+        secs = self.wait_reboot(boot)
+        after_boot = self.state()
+        self.assert_pair(after_boot, patched=False)
+        self.end(rollout_seconds=run["seconds"], reboot_seconds=secs)
+
+    def kill_dkms(self):
+        self.begin("kill_dkms", "SIGKILL of ansible-playbook in the middle of the DKMS build")
+        before = self.state()
+        run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "if_needed"},
+                            kill_when="pgrep -f '[d]kms (build|install)|[m]ake.*virtnet-failover' >/dev/null",
+                            tag="kill_dkms")
+        self.check("ansible-playbook was killed during the DKMS step", run["killed"] is not None, run["rc"])
+        quiet = self.wait_quiet("[d]kms (build|install|autoinstall)|[m]ake.*virtnet-failover")
+        after = self.state()
+        self.check("modprobe.d not written by the killed run", after.get("modprobe") == before.get("modprobe"))
+        self.check("initramfs untouched", after.get("initrd") == before.get("initrd"))
+        self.assert_pair(after, patched=False)
+        self.end(killed_after=round(run["killed"], 1), remote_step_settled_in=quiet, dkms_after=after.get("dkms"))
+
+    def kill_initramfs(self):
+        self.begin("kill_initramfs", "SIGKILL of the rerun in the middle of the initramfs rebuild")
+        run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "if_needed"},
+                            kill_when="pgrep -f '[m]kinitramfs|[u]pdate-initramfs|[d]racut' >/dev/null",
+                            tag="kill_initramfs")
+        self.check("ansible-playbook was killed during the initramfs step", run["killed"] is not None, run["rc"])
+        quiet = self.wait_quiet("[m]kinitramfs|[u]pdate-initramfs|[d]racut")
+        after = self.state()
+        self.check("every initramfs image is still readable", self.sh(
+            "for f in /boot/initrd.img-*; do lsinitramfs \"$f\" >/dev/null || echo BAD $f; done") .strip() == "")
+        self.assert_pair(after, patched=False)
+        self.end(killed_after=round(run["killed"], 1), remote_step_settled_in=quiet)
+
+    def reboot_timeout(self):
+        self.begin("reboot_timeout", "guest paused (QMP stop) right after the reboot starts, small timeout")
+        inv = self.inventory(standin=True, kmod_reboot_timeout=60)
+        paused = {}
+
+        def on_line(line):
+            if "Reboot to load the wanted failover module" in line and "t" not in paused:
+                time.sleep(3)
+                vm.qmp(self.name, "stop", state_dir=self.state_dir)
+                paused["t"] = time.monotonic()
+                print("  (guest paused through QMP stop)", flush=True)
+
+        boot = self.state()["boot_id"]
+        try:
+            run = self.playbook(ROLLOUT, inv, {"failover_reboot": "if_needed", "failover_rollout_serial": 1},
+                                on_line=on_line, tag="reboot_timeout")
+        finally:
+            if "t" in paused:
+                vm.qmp(self.name, "cont", state_dir=self.state_dir)
+        self.check("the guest was paused during the reboot", "t" in paused)
+        self.check("the rollout fails", run["rc"] != 0, run["rc"])
+        out = run["output"]
+        self.check("the failure names the reboot timeout clearly",
+                   "timed out" in out.lower() or "reboot" in out.lower() and "timeout" in out.lower(), out[-1500:])
+        batch2 = [t for t in run["timing"].get("tasks", []) if t["host"] == STANDIN
+                  and t["name"] in ("Install, configure and activate the patched module", "Roll out one host",
+                                    "Leave out the hosts that did not pass preflight")]
+        self.check("batch 2 (%s) did not start" % STANDIN, not batch2, batch2)
+        secs = self.wait_reboot(boot)
+        self.end(rollout_seconds=run["seconds"], resumed_reboot_seconds=secs)
+
+    def converge(self):
+        self.begin("converge", "rerun converges; the guest runs the patched module with a working pair")
+        run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "if_needed"}, tag="converge")
+        self.check("the rerun succeeds", run["rc"] == 0, run["output"][-2000:])
+        st = self.state()
+        self.assert_pair(st, patched=True)
+        self.check("slave_rename_ok=Y", st.get("param_slave_rename_ok") == "Y", st)
+        again = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "if_needed"}, tag="converge2")
+        changed = again["timing"].get("recap", {}).get(self.name, {}).get("changed")
+        self.check("a further rerun changes nothing", again["rc"] == 0 and changed == 0,
+                   [t["name"] for t in again["timing"].get("tasks", []) if t["changed"] and t["host"] == self.name])
+        drift = self.playbook(DRIFT, self.inventory(), tag="drift_clean")
+        self.check("drift reports the guest clean", drift["rc"] == 0, drift["output"][-1500:])
+        self.end(rollout_seconds=run["seconds"], rerun_seconds=again["seconds"], drift_seconds=drift["seconds"])
+
+    def kernel_update(self):
+        self.begin("kernel_update", "second kernel installed: DKMS AUTOINSTALL, drift sees a removed build")
+        debs = self.sh("ls /root/kernel-update/*.deb 2>/dev/null || true").split()
+        if not debs:
+            self.case["skipped"] = "no /root/kernel-update/*.deb in this image"
+            print("  skipped: " + self.case["skipped"])
+            self.end()
+            return
+        running = self.state()["kernel"]
+        self.sh("DEBIAN_FRONTEND=noninteractive dpkg -i /root/kernel-update/*.deb >/tmp/vnfo-kupdate.log 2>&1 "
+                "|| { tail -40 /tmp/vnfo-kupdate.log; exit 1; }", timeout=3600)
+        new = self.sh("ls /lib/modules | grep -vx %s | sort -V | tail -1" % shlex.quote(running)).strip()
+        self.check("a second kernel is installed", bool(new) and new != running, new)
+        status = self.sh("dkms status -m virtnet-failover -k %s" % shlex.quote(new))
+        self.check("DKMS built and installed the module for %s (AUTOINSTALL)" % new, "installed" in status, status)
+        drift = self.playbook(DRIFT, self.inventory(), tag="drift_kupdate")
+        self.check("drift is clean with the build present", drift["rc"] == 0, drift["output"][-1500:])
+        version = self.sh("sed -n 's/^PACKAGE_VERSION=\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\}$/\\1/p' "
+                          "/usr/src/virtnet-failover-*/dkms.conf | head -1").strip()
+        self.sh("dkms remove virtnet-failover/%s -k %s" % (shlex.quote(version), shlex.quote(new)))
+        drift = self.playbook(DRIFT, self.inventory(), tag="drift_missing")
+        report = os.path.join(self.work, "report", "fleet-report.json")
+        kinds = open(report).read() if os.path.exists(report) else drift["output"]
+        self.check("drift fails and reports dkms_next_kernel", drift["rc"] != 0 and "dkms_next_kernel" in kinds,
+                   kinds[-1500:])
+        run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "never"}, tag="rebuild_new_kernel")
+        self.check("a rollout rerun rebuilds it", run["rc"] == 0, run["output"][-2000:])
+        status = self.sh("dkms status -m virtnet-failover -k %s" % shlex.quote(new))
+        self.check("installed again for %s" % new, "installed" in status, status)
+        self.end(new_kernel=new, rebuild_seconds=run["seconds"])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--instance", required=True)
+    ap.add_argument("--state-dir", required=True)
+    ap.add_argument("--report", required=True)
+    ap.add_argument("--cases", default="build_failure,kill_dkms,kill_initramfs,reboot_timeout,converge,kernel_update")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="vnfo-rel-")
+    drv = Driver(args.instance, args.state_dir, work)
+    rc = 0
+    try:
+        for case in args.cases.split(","):
+            getattr(drv, case)()
+    except CaseFailed as exc:
+        print("\nFAILED: %s\n(logs in %s)" % (exc, work))
+        drv.case["seconds"] = round(time.monotonic() - drv.case.pop("start", time.monotonic()), 1)
+        drv.case["failed"] = str(exc)[:2000]
+        drv.report["cases"].append(drv.case)
+        rc = 1
+    drv.report["seconds"] = round(time.time() - drv.report.pop("started"), 1)
+    with open(args.report, "w") as fh:
+        json.dump(drv.report, fh, indent=1)
+    print("\nreliability: %d case(s), %s, %.0f s; report %s"
+          % (len(drv.report["cases"]), "all passed" if rc == 0 else "FAILED", drv.report["seconds"], args.report))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
