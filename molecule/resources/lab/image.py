@@ -233,6 +233,11 @@ printf 'blacklist %s\n' @BLACKLIST_MODULES@ > "$root/etc/modprobe.d/virtnet-lab-
 chroot "$root" systemctl enable systemd-networkd.service ssh.service
 chroot "$root" systemctl mask @MASK_UNITS@
 rm -f "$root/etc/cron.daily/man-db" "$root/etc/cron.weekly/man-db"
+# a busy shared host can slow a TCG guest 10x: no watchdog kills, long timeouts
+mkdir -p "$root/etc/systemd/system.conf.d" "$root/etc/systemd/system/systemd-journald.service.d" "$root/etc/systemd/system/systemd-udevd.service.d"
+printf '[Manager]\nDefaultTimeoutStartSec=900s\nDefaultTimeoutStopSec=120s\nRuntimeWatchdogSec=off\n' > "$root/etc/systemd/system.conf.d/virtnet-lab.conf"
+printf '[Service]\nWatchdogSec=0\n' > "$root/etc/systemd/system/systemd-journald.service.d/virtnet-lab.conf"
+printf '[Service]\nWatchdogSec=0\n' > "$root/etc/systemd/system/systemd-udevd.service.d/virtnet-lab.conf"
 # journald: keep the journal in RAM, the serial log is kept on the host
 mkdir -p "$root/etc/systemd/journald.conf.d"
 printf '[Journal]\nStorage=volatile\n' > "$root/etc/systemd/journald.conf.d/virtnet-lab.conf"
@@ -346,7 +351,7 @@ def extlinux_conf() -> str:
         LABEL debian
           LINUX /vmlinuz
           INITRD /initrd.img
-          APPEND root=LABEL=vmroot ro console=ttyS0,115200n8 net.ifnames=1 panic=10 quiet
+          APPEND root=LABEL=vmroot ro console=ttyS0,115200n8 net.ifnames=1 panic=10 quiet udev.event_timeout=900 rd.udev.event_timeout=900 systemd.default_device_timeout_sec=900
         """
     )
 
@@ -419,6 +424,7 @@ def build(name: str, force: bool = False) -> Path:
             return final
         t_start = time.monotonic()
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=cache_root()))
+        os.chmod(tmp, 0o755)  # apt's _apt user must reach the chroot
         try:
             _build_into(tmp, rec, t_start)
             if final.exists():

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -51,7 +52,7 @@ import image as lab_image  # noqa: E402
 
 FAILOVER_MAC = "52:54:00:00:0f:01"
 QEMU = "qemu-system-x86_64"
-BOOT_TIMEOUT = float(os.environ.get("VIRTNET_LAB_BOOT_TIMEOUT", "420"))
+BOOT_TIMEOUT = float(os.environ.get("VIRTNET_LAB_BOOT_TIMEOUT", "900"))
 SSH_OPTS = [
     "-o", "BatchMode=yes",
     "-o", "StrictHostKeyChecking=no",
@@ -124,6 +125,45 @@ def _qmp_path(d: Path) -> Path:
     # AF_UNIX paths are limited to 108 bytes: fall back to a short path
     h = hashlib.sha256(str(d.resolve()).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"virtnet-lab-{h}.qmp"
+
+
+BOOT_SLOTS = int(os.environ.get("VIRTNET_LAB_BOOT_SLOTS", str(max(1, os.cpu_count() or 1))))
+SLOT_DIR = Path(tempfile.gettempdir()) / "virtnet-lab-boot-slots"
+
+
+@contextlib.contextmanager
+def boot_slot(name: str):
+    """Host-wide admission control: at most BOOT_SLOTS guests boot at once.
+
+    Booting is the CPU-heavy phase under TCG; many guests booting together on
+    a small host stretch each boot past systemd's and udev's timeouts.  Every
+    user of this launcher (all scenarios, the demo, the benchmarks, manual
+    runs) shares the slots, which are flock()ed files (released by the kernel
+    if the holder dies).  VIRTNET_LAB_BOOT_SLOTS overrides the count.
+    """
+    SLOT_DIR.mkdir(exist_ok=True)
+    t0 = time.monotonic()
+    said = False
+    while True:
+        for i in range(BOOT_SLOTS):
+            fh = open(SLOT_DIR / f"slot{i}.lock", "a+")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                continue
+            if said:
+                _log(f"{name}: got a boot slot after {time.monotonic() - t0:.0f}s")
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                fh.close()
+            return
+        if not said:
+            _log(f"{name}: waiting for a boot slot ({BOOT_SLOTS} guests are booting)")
+            said = True
+        time.sleep(1)
 
 
 def _free_port() -> int:
@@ -253,6 +293,11 @@ def up(name: str, image: str = "debian12", memory: int = 768, state_dir: Path | 
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(base), "-F", "qcow2", str(overlay)],
                    check=True)
     accel, accel_name = _accel or accel_args(state_dir)
+    with boot_slot(name):
+        return _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, accel_name)
+
+
+def _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, accel_name) -> dict:
     t0 = time.monotonic()
     last_err = ""
     for attempt in range(6):
