@@ -280,8 +280,14 @@ def up(name: str, image: str = "debian12", memory: int = 768, state_dir: Path | 
         raise LabError(f"unknown image {image!r}; choose one of {sorted(lab_image.IMAGES)}")
     base = lab_image.image_dir(image) / "disk.qcow2"
     if not base.exists():
-        raise LabError(f"image {image} is not built: run `make images` "
-                       f"(or molecule/resources/lab/image.py build {image})")
+        older = sorted((p for p in lab_image.cache_root().glob(f"{image}-*/disk.qcow2")),
+                       key=lambda p: p.stat().st_mtime)
+        if not older:
+            raise LabError(f"image {image} is not built: run `make images` "
+                           f"(or molecule/resources/lab/image.py build {image})")
+        base = older[-1]
+        _log(f"{name}: the {image} recipe changed and its new image is not built yet; "
+             f"using the older {base.parent.name} (run `make images` to update)")
     if not shutil.which(QEMU):
         raise LabError(f"{QEMU} not found: apt-get install qemu-system-x86")
     d.mkdir(parents=True)
