@@ -77,8 +77,8 @@ def run_play(playbook, inventory, forks, tmp, limit=None):
     wall, cpu, proc = timed(cmd, env=ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.oneline"), cwd=tmp)
     ok = proc.returncode in (0, 2) and "FAILED!" not in proc.stdout and "UNREACHABLE" not in proc.stdout
     if not ok:
-        raise RuntimeError("drift run failed (rc=%d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:],
-                                                                 proc.stderr[-2000:]))
+        raise RuntimeError("drift run failed (rc=%d):\n%s\n%s"
+                           % (proc.returncode, proc.stdout[-3000:], proc.stderr[-2000:]))
     return wall, cpu, LAST["machine_busy"]
 
 
@@ -145,8 +145,8 @@ def main():
                     meas.setdefault((size, forks), []).append((wall, cpu, busy))
         stats = {}
         print("\n== drift over N hosts (median of %d; wall s, CPU s of the process tree) ==" % repeat)
-        print("  %6s %6s %9s %9s %12s %10s %13s" % ("hosts", "forks", "wall s", "cpu s", "wall/host ms", "cpu/wall",
-                                                   "machine busy"))
+        print("  %6s %6s %9s %9s %12s %10s %13s"
+              % ("hosts", "forks", "wall s", "cpu s", "wall/host ms", "cpu/wall", "machine busy"))
         for size in sizes:
             for forks in forks_list:
                 wall = median([m[0] for m in meas[(size, forks)]])

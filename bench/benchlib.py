@@ -82,6 +82,7 @@ class Results:
         elif bound_note:
             verdict = "bound"
             self.notes.append("%s: %s" % (metric, bound_note))
+            print("  note: " + bound_note)
         else:
             verdict = "MISSED"
             self.missed.append("%s = %s (goal %s)" % (metric, fmt % value, goal_text))

@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -132,6 +133,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="CI mode: cheap subset, VM benchmarks skipped")
     ap.add_argument("--only", default=",".join(ORDER), help="comma-separated subset of: " + ", ".join(ORDER))
     ap.add_argument("--write-docs", action="store_true", help="update docs/performance.md with this run")
+    for n in ORDER:
+        ap.add_argument("--%s-args" % n, default="", metavar="ARGS",
+                        help="extra arguments for bench/%s (e.g. --fleet-args='--repeat 1')" % SCRIPTS[n])
     args = ap.parse_args()
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in SCRIPTS]
@@ -171,6 +175,7 @@ def _run_all(args, names, command, summary, sections, missed, t_all):
             summary.append((name, "skipped", reason, 0))
             continue
         cmd = [sys.executable, script] + (["--quick"] if args.quick else [])
+        cmd += shlex.split(getattr(args, "%s_args" % name))
         if name == "rollout" and "converged" in names:
             cmd += ["--keep", SHARED_GUEST]
         if name == "converged" and shared_guest_up:

@@ -50,8 +50,8 @@ class CallbackModule(CallbackBase):
 
     def _end(self, result, status):
         task = result._task
-        info = self.current.get(task._uuid, {"name": task.get_name(), "action": task.action,
-                                              "start": self.started})
+        default = {"name": task.get_name(), "action": task.action, "start": self.started}
+        info = self.current.get(task._uuid, default)
         res = result._result or {}
         self.tasks.append({"name": info["name"], "action": info["action"], "handler": info.get("handler", False),
                            "host": result._host.get_name(), "status": status,

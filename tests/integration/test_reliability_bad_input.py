@@ -346,7 +346,8 @@ def bad_input_run():
                  "ansible.builtin.set_fact": {"vnfo_role_results": "{{ vnfo_role_results | combine({'%s': {'failed': false}}) }}" % cid}},
             ], "rescue": [
                 {"name": "Record " + cid + " failure", "ansible.builtin.set_fact": {
-                    "vnfo_role_results": "{{ vnfo_role_results | combine({'%s': ansible_failed_result | combine({'task': ansible_failed_task.name})}) }}" % cid}},
+                    "vnfo_role_results": "{{ vnfo_role_results | combine({'%s': ansible_failed_result"
+                                         " | combine({'task': ansible_failed_task.name})}) }}" % cid}},
             ]})
         tasks.append({"name": "Dump results", "ansible.builtin.copy": {
             "dest": os.path.join(tmp, "results.json"), "mode": "0600",
