@@ -37,6 +37,10 @@ class CallbackModule(CallbackBase):
         self.tasks = []
         self.current = {}
         self.started = time.time()
+        self.play = ""
+
+    def v2_playbook_on_play_start(self, play):
+        self.play = play.get_name()
 
     def _start(self, task, handler=False):
         self.current[task._uuid] = {"name": task.get_name(), "action": task.action, "handler": handler,
@@ -54,6 +58,7 @@ class CallbackModule(CallbackBase):
         info = self.current.get(task._uuid, default)
         res = result._result or {}
         self.tasks.append({"name": info["name"], "action": info["action"], "handler": info.get("handler", False),
+                           "play": self.play,
                            "host": result._host.get_name(), "status": status,
                            "changed": bool(res.get("changed")),
                            "seconds": round(time.time() - info["start"], 3),

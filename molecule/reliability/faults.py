@@ -36,6 +36,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -104,7 +105,7 @@ class Driver:
                     ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=600s -o UserKnownHostsFile=/dev/null "
                                      "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
                     ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="vnfo_timing",
-                    VNFO_TIMING_FILE=timing, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+                    VNFO_TIMING_FILE=timing, PYTHONUNBUFFERED="1", PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
 
     def playbook(self, playbook, inventory, extra=None, kill_when=None, on_line=None, timeout=3600, tag="run"):
         """Run a playbook as a subprocess (own process group).
@@ -286,19 +287,38 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
         self.begin("reboot_timeout", "guest paused (QMP stop) right after the reboot starts, small timeout")
         inv = self.inventory(standin=True, kmod_reboot_timeout=60)
         paused = {}
+        serial = self.info.get("serial_log")
+
+        def pause_when_rebooting():
+            # Right after the reboot starts: the kernel's "reboot: Restarting system" (or the
+            # boot loader banner of the next boot) appears on the serial console.
+            offset = os.path.getsize(serial) if serial and os.path.exists(serial) else 0
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 300:
+                with open(serial, "rb") as fh:
+                    fh.seek(offset)
+                    new = fh.read().decode("utf-8", "replace")
+                if "Restarting system" in new or "SYSLINUX" in new:
+                    break
+                time.sleep(0.2)
+            vm.qmp(self.name, "stop", state_dir=self.state_dir)
+            paused["t"] = time.monotonic()
+            paused["waited"] = round(time.monotonic() - t0, 1)
+            print("  (guest paused through QMP stop, %.1f s after the reboot handler started)" % paused["waited"],
+                  flush=True)
 
         def on_line(line):
-            if "Reboot to load the wanted failover module" in line and "t" not in paused:
-                time.sleep(3)
-                vm.qmp(self.name, "stop", state_dir=self.state_dir)
-                paused["t"] = time.monotonic()
-                print("  (guest paused through QMP stop)", flush=True)
+            if "Reboot to load the wanted failover module" in line and "thread" not in paused:
+                paused["thread"] = threading.Thread(target=pause_when_rebooting, daemon=True)
+                paused["thread"].start()
 
         boot = self.state()["boot_id"]
         try:
             run = self.playbook(ROLLOUT, inv, {"failover_reboot": "if_needed", "failover_rollout_serial": 1},
                                 on_line=on_line, tag="reboot_timeout")
         finally:
+            if "thread" in paused:
+                paused["thread"].join(timeout=330)
             if "t" in paused:
                 vm.qmp(self.name, "cont", state_dir=self.state_dir)
         self.check("the guest was paused during the reboot", "t" in paused)
@@ -306,12 +326,14 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
         out = run["output"]
         self.check("the failure names the reboot timeout clearly",
                    "timed out" in out.lower() or "reboot" in out.lower() and "timeout" in out.lower(), out[-1500:])
-        batch2 = [t for t in run["timing"].get("tasks", []) if t["host"] == STANDIN
-                  and t["name"] in ("Install, configure and activate the patched module", "Roll out one host",
-                                    "Leave out the hosts that did not pass preflight")]
+        batch2 = [t["name"] for t in run["timing"].get("tasks", []) if t["host"] == STANDIN
+                  and t.get("play") == "Roll out in batches"]
+        batch1 = [t["name"] for t in run["timing"].get("tasks", []) if t["host"] == self.name
+                  and t.get("play") == "Roll out in batches"]
+        self.check("batch 1 (%s) ran" % self.name, bool(batch1))
         self.check("batch 2 (%s) did not start" % STANDIN, not batch2, batch2)
         secs = self.wait_reboot(boot)
-        self.end(rollout_seconds=run["seconds"], resumed_reboot_seconds=secs)
+        self.end(rollout_seconds=run["seconds"], resumed_reboot_seconds=secs, paused_after=paused.get("waited"))
 
     def converge(self):
         self.begin("converge", "rerun converges; the guest runs the patched module with a working pair")
