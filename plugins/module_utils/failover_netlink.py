@@ -27,6 +27,7 @@ RTM_NEWLINK = 16
 RTM_GETLINK = 18
 NLM_F_REQUEST = 0x1
 NLM_F_MULTI = 0x2
+NLM_F_DUMP_INTR = 0x10
 NLM_F_DUMP = 0x300
 NLA_TYPE_MASK = 0x3FFF
 
@@ -193,18 +194,21 @@ def parse_messages(buf, size, out, seq=None, port=None):
 
     Returns True when NLMSG_DONE was seen.  Messages of other sequence
     numbers / ports (multicast notifications) are skipped.  An NLMSG_ERROR
-    with a non-zero code raises NetlinkError.
+    with a non-zero code raises NetlinkError; a DONE flagged
+    NLM_F_DUMP_INTR (links changed during the dump) raises EINTR.
     """
     off = 0
     hdr = _NLHDR.unpack_from
     while off + 16 <= size:
-        mlen, mtype, _mflags, mseq, mpid = hdr(buf, off)
+        mlen, mtype, mflags, mseq, mpid = hdr(buf, off)
         if mlen < 16 or off + mlen > size:
             raise FailoverError("malformed netlink message (length %d at offset %d)" % (mlen, off))
         if (seq is None or mseq == seq) and (port is None or mpid == port):
             if mtype == RTM_NEWLINK:
                 out.append(decode_link(buf, off, off + mlen))
             elif mtype == NLMSG_DONE:
+                if mflags & NLM_F_DUMP_INTR:
+                    raise NetlinkError(errno.EINTR, "link dump interrupted by a concurrent change")
                 return True
             elif mtype == NLMSG_ERROR:
                 code = -struct.unpack_from("=i", buf, off + 16)[0]

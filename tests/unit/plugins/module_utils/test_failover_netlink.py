@@ -94,6 +94,13 @@ def test_netlink_error_raises_with_code():
     assert exc.value.code == 16 and "busy" in str(exc.value).lower()
 
 
+def test_interrupted_dump_raises_eintr_for_a_retry():
+    data = newlink(2, "enp1s0") + nlmsg(3, struct.pack("=i", 0), flags=2 | 0x10)
+    with pytest.raises(fn.NetlinkError) as exc:
+        parse(data)
+    assert exc.value.code == 4 and "interrupted" in str(exc.value)
+
+
 def test_ack_error_zero_ends_without_error():
     assert parse(error(0)) == ([], True)
 
