@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,6 +39,7 @@ from netns_lab import NetnsLab  # noqa: E402  pylint: disable=wrong-import-posit
 GOAL_ANSIBLE = 1.3
 GOAL_SCAN = 2.0
 BIN = os.path.dirname(sys.executable)
+CPU = []  # (module, CPU seconds of the ansible run and its children)
 
 
 def collections_path():
@@ -123,11 +125,15 @@ def ansible_time(ns, module, args=None):
     cmd = ["ip", "netns", "exec", ns, os.path.join(BIN, "ansible"), "localhost", "-c", "local", "-m", module]
     if args:
         cmd += ["-a", json.dumps(args)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError("%s failed:\n%s%s" % (" ".join(cmd), proc.stdout[-2000:], proc.stderr[-2000:]))
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    CPU.append((module + (" " + json.dumps(args) if args else ""), cpu))
     return elapsed
 
 
@@ -194,6 +200,10 @@ def main():
             setup = ansible_time(lab.name, "ansible.builtin.setup", {"gather_subset": ["!all", "network"]})
             print("  ansible.builtin.setup gather_subset network  %6.2f s   (one run, %.1fx ping)"
                   % (setup, setup / ping_s))
+        cpu_ping = statistics.median(c for m, c in CPU if m == "ping")
+        cpu_info = statistics.median(c for m, c in CPU if m == "virtnet.failover.failover_info")
+        print("  CPU time (user+sys, all processes): ping %.2f s, failover_info %.2f s = %.2fx (reference)"
+              % (cpu_ping, cpu_info, cpu_info / cpu_ping))
         print("  ratio failover_info / ping = %.2fx   goal <= %.1fx   %s"
               % (ratio_ansible, GOAL_ANSIBLE, verdict(ratio_ansible, GOAL_ANSIBLE)))
         if ratio_ansible > GOAL_ANSIBLE:
