@@ -10,7 +10,7 @@ name: fleet_report
 short_description: Build the fleet drift report from per-host failover_drift results
 version_added: 1.0.0
 author:
-  - virtnet.failover contributors
+  - virtnet.failover contributors (@virtnet)
 description:
   - Turns a mapping of inventory host name to the registered result of M(virtnet.failover.failover_drift)
     into one report (a dict that serialises to JSON), with one entry per host and every drift item.

@@ -10,7 +10,7 @@ name: fleet_report_markdown
 short_description: Render a fleet drift report as Markdown for people
 version_added: 1.0.0
 author:
-  - virtnet.failover contributors
+  - virtnet.failover contributors (@virtnet)
 description:
   - Renders the output of P(virtnet.failover.fleet_report#filter) as Markdown.
   - "Sections: a one-line verdict, a summary table (hosts, ok, drift, unreachable, failed, other, drift items)

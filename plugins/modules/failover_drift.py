@@ -33,7 +33,7 @@ description:
   - Reads files and sysfs, one rtnetlink link dump (pyroute2) for the slave names, and the initramfs of one
     kernel; it runs no command.
 author:
-  - virtnet.failover contributors
+  - virtnet.failover contributors (@virtnet)
 requirements:
   - pyroute2 >= 0.7 (only for O(check_names=true))
   - Linux
@@ -43,6 +43,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Read-only module, nothing to show in diff mode.
   platform:
     support: full
     platforms: posix

@@ -39,8 +39,8 @@ def test_after_enforcement_no_drift(lab, ansible_run):
         {"module": "virtnet.failover.failover_slave_name", "args": {"netns": lab.name, "master_kinds": ["bridge"]}},
         {"module": MOD, "args": dict(NAMES_ONLY, netns=lab.name)},
     ])
-    assert sorted((i["actual"], i["expected"]) for i in first["drift"]) == [("eth1", "enp1s0nsby"),
-                                                                           ("eth2", "enp1s0npri")]
+    found = sorted((i["actual"], i["expected"]) for i in first["drift"])
+    assert found == [("eth1", "enp1s0nsby"), ("eth2", "enp1s0npri")]
     assert fix["changed"] is True
     assert second["drift"] == [] and second["drift_kinds"] == []
 

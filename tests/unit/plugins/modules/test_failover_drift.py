@@ -199,36 +199,36 @@ def test_rolled_out_host_has_no_drift(host):
 
 def test_every_item_has_the_contract_keys(host):
     os.unlink(host.modprobe)
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert items and all(set(i) == {"kind", "subject", "expected", "actual", "message", "remedy"} for i in items)
     assert all(isinstance(i[k], str) and i[k] for i in items for k in i)
 
 
 def test_modprobe_file_deleted(host):
     os.unlink(host.modprobe)
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert kinds(items) == ["modprobe_file"]
     assert items[0]["actual"] == "missing" and items[0]["subject"] == host.modprobe
 
 
 def test_modprobe_file_wrong_value_and_exact_content(host):
     write(host.modprobe, "options failover slave_rename_ok=0\n")
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert kinds(items) == ["modprobe_file"] and items[0]["actual"] == "slave_rename_ok=0"
-    items, _ = drift(host, modprobe_content="options failover slave_rename_ok=0")
+    items, _facts = drift(host, modprobe_content="options failover slave_rename_ok=0")
     assert items == []
-    items, _ = drift(host, modprobe_content="options failover slave_rename_ok=1\n")
+    items, _facts = drift(host, modprobe_content="options failover slave_rename_ok=1\n")
     assert kinds(items) == ["modprobe_file"]
-    items, _ = drift(host, modprobe_file="")
+    items, _facts = drift(host, modprobe_file="")
     assert items == []
 
 
 def test_param_set_at_run_time(host):
     host.load(SRC_PATCHED, rename_ok="N")
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert kinds(items) == ["param_value"]
     assert items[0]["expected"] == "1 (Y)" and items[0]["actual"] == "0 (N)"
-    items, _ = drift(host, slave_rename_ok=None, modprobe_file="")
+    items, _facts = drift(host, slave_rename_ok=None, modprobe_file="")
     assert items == []
 
 
@@ -256,7 +256,7 @@ def test_kernel_update_with_dkms_but_stale_initramfs(host):
     host.add_kernel(K2, SRC_PATCHED_K2)
     host.set_next(K2)
     host.initramfs(K2, SRC_STOCK, "usr/lib/modules/%s/kernel/net/core/failover.ko" % K2)
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert kinds(items) == ["initramfs"]
     assert SRC_PATCHED_K2 in items[0]["expected"] and SRC_STOCK in items[0]["actual"]
     host.initramfs(K2, SRC_PATCHED_K2, "usr/lib/modules/%s/updates/dkms/failover.ko" % K2)
@@ -267,34 +267,34 @@ def test_initramfs_without_failover_is_fine_and_unreadable_is_drift(host):
     write(host.p("/boot/initrd.img-%s" % K1), gzip.compress(newc([("init", b"#!/bin/sh\n", 0o100755)])))
     assert drift(host)[0] == []
     write(host.p("/boot/initrd.img-%s" % K1), b"garbage that is no archive")
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert kinds(items) == ["initramfs"] and items[0]["actual"].startswith("unreadable")
     assert drift(host, check_initramfs=False)[0] == []
 
 
 def test_stock_module_loaded(host):
     host.load(SRC_STOCK, patched=False)
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert kinds(items) == ["module_not_patched"]
     assert SRC_STOCK in items[0]["actual"] and "reboot" in items[0]["remedy"]
 
 
 def test_reboot_pending_patched_but_other_build(host):
     host.load("FFFFFFFFFFFFFFFFFFFFFFF", patched=True)
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert kinds(items) == ["module_not_patched"] and "reboot is pending" in items[0]["message"]
 
 
 def test_module_not_loaded(host):
     import shutil
     shutil.rmtree(host.p("/sys/module/failover"))
-    items, _ = drift(host)
+    items, _facts = drift(host)
     assert kinds(items) == ["module_not_patched"] and items[0]["actual"] == "not loaded"
 
 
 def test_builtin_failover(host):
     host.load(SRC_STOCK, patched=False, builtin=True)
-    items, _ = drift(host, modprobe_file="")
+    items, _facts = drift(host, modprobe_file="")
     assert kinds(items) == ["module_builtin"]
 
 
@@ -310,22 +310,22 @@ def test_no_dkms_at_all(host):
 
 
 def test_any_version_picks_the_installed_one(host):
-    _items, facts = drift(host, dkms_version=None)
+    facts = drift(host, dkms_version=None)[1]
     assert facts["dkms_version"] == "1.0.0"
-    items, _ = drift(host, dkms_version="2.0.0")
+    items, _facts = drift(host, dkms_version="2.0.0")
     assert kinds(items) == ["dkms_running_kernel"] and items[0]["actual"] == "absent"
 
 
 def test_slave_names(host):
     renamed = copy.deepcopy(GROUP_OK)
     renamed["primary"].update(name="eth1", name_ok=False)
-    items, _ = drift(host, [renamed])
+    items, _facts = drift(host, [renamed])
     assert kinds(items) == ["slave_name"]
     assert items[0]["expected"] == "enp1s0npri" and items[0]["actual"] == "eth1" and items[0]["subject"] == "eth1"
     bad = copy.deepcopy(GROUP_OK)
     bad["standby"].update(expected_name=None, name_ok=None,
                           policy_problem="standby of master enp1s0: name 'enp1s0-standby-x' from ... is too long")
-    items, _ = drift(host, [bad])
+    items, _facts = drift(host, [bad])
     assert kinds(items) == ["slave_name"] and "too long" in items[0]["message"]
 
 
@@ -334,9 +334,9 @@ def test_order_and_checks_filter(host):
     host.load(SRC_PATCHED, rename_ok="N")
     renamed = copy.deepcopy(GROUP_OK)
     renamed["standby"].update(name="eth0", name_ok=False)
-    items, _ = drift(host, [renamed])
+    items, _facts = drift(host, [renamed])
     assert kinds(items) == ["param_value", "modprobe_file", "slave_name"]
-    items, _ = drift(host, [renamed], checks=["slave_name", "param_value"])
+    items, _facts = drift(host, [renamed], checks=["slave_name", "param_value"])
     assert kinds(items) == ["param_value", "slave_name"]
 
 
