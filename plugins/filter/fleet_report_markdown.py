@@ -54,7 +54,7 @@ def _cell(value):
 
 
 def _table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _col in header) + "|"]
     for row in rows:
         out.append("| " + " | ".join(_cell(c) for c in row) + " |")
     return out
