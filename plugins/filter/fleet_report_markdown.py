@@ -84,9 +84,12 @@ def fleet_report_markdown(report):
     pol = _policy_line(report.get("policy"))
     if pol:
         lines += [pol, ""]
-    verdict = ("**No drift**: every host follows the policy." if report["clean"] else
-               "**Drift found** on %d of %d hosts (%d items); %d unreachable, %d failed."
-               % (s["drift"], s["hosts"], s["drift_items"], s["unreachable"], s["failed"] + s["other"]))
+    if report["clean"]:
+        verdict = "**No drift**: every host follows the policy."
+    else:
+        verdict = ("**Not clean**: %d of %d hosts are not ok (%d drift with %d items, %d unreachable, %d failed, %d other)."
+                   % (s["hosts"] - s["ok"], s["hosts"], s["drift"], s["drift_items"], s["unreachable"], s["failed"],
+                      s["other"]))
     lines += [verdict, "", "## Summary", ""]
     lines += _table(["Hosts", "OK", "Drift", "Unreachable", "Failed", "Other", "Drift items"],
                     [[s["hosts"], s["ok"], s["drift"], s["unreachable"], s["failed"], s["other"], s["drift_items"]]])
@@ -109,7 +112,7 @@ def fleet_report_markdown(report):
             lines += _table(["Host", "Subject", "Expected", "Actual", "Remedy"],
                             [[i["host"], i["subject"], i["expected"], i["actual"], i["remedy"]] for i in items])
     if report["problem_hosts"]:
-        lines += ["", "## Hosts not checked", ""]
+        lines += ["", "## Hosts not checked or not done", ""]
         lines += _table(["Host", "Status", "Why"],
                         [[p["host"], p["status"], p["message"]] for p in report["problem_hosts"]])
     return "\n".join(lines) + "\n"
