@@ -442,7 +442,7 @@ def evaluate(params, facts, groups):
         elif not loaded["patched"]:
             items.append(_item(
                 "module_not_patched", modname, "patched %s (srcversion %s)" % (modname, want_src or "of the DKMS build"),
-                "stock module (srcversion %s)" % loaded["srcversion"],
+                "stock module" + (" (srcversion %s)" % loaded["srcversion"] if loaded["srcversion"] else ""),
                 "the loaded %s module is the stock one, not the patched DKMS build" % modname,
                 "reboot the host (the patched module is active after a reboot once it is installed and in the "
                 "initramfs); %s" % ROLLOUT))
