@@ -285,11 +285,11 @@ class Ethtool:
             return self._cache[ifname]
         data = array.array("B", struct.pack("=I", ETHTOOL_GDRVINFO) + b"\0" * (_DRVINFO_LEN - 4))
         addr = data.buffer_info()[0]
-        ifreq = struct.pack("16sP", ifname.encode("utf-8")[:15], addr)
+        ifreq = struct.pack("16sP16x", ifname.encode("utf-8")[:15], addr)  # struct ifreq, 40 bytes
         try:
             fcntl.ioctl(self._sock.fileno(), SIOCETHTOOL, ifreq)
             raw = data.tobytes()
-            result = (_cstr(raw, 4, 36) or None, _cstr(raw, 132, 164) or None)
+            result = (_cstr(raw, 4, 36) or None, _cstr(raw, 100, 132) or None)
         except OSError:
             result = (None, None)
         self._cache[ifname] = result

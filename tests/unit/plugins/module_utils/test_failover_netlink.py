@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import struct
+import subprocess
 
 import pytest
 
@@ -221,6 +223,26 @@ def test_ethtool_on_loopback_has_no_driver():
         assert eth.drvinfo("no-such-if0") == (None, None)
     finally:
         eth.close()
+
+
+def test_ethtool_matches_the_ethtool_command_on_this_host():
+    if not shutil.which("ethtool"):
+        pytest.skip("the ethtool command is not installed")
+    eth = fn.Ethtool()
+    compared = 0
+    try:
+        for name in sorted(os.listdir("/sys/class/net")):
+            proc = subprocess.run(["ethtool", "-i", name], capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                assert eth.drvinfo(name)[0] is None
+                continue
+            fields = dict(line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line)
+            assert eth.drvinfo(name) == (fields.get("driver") or None, fields.get("bus-info") or None), name
+            compared += 1
+    finally:
+        eth.close()
+    if not compared:
+        pytest.skip("no interface with an ethtool driver on this host")
 
 
 @pytest.mark.parametrize("text,ok", [("0000:02:00.0", True), ("virtio0", False), ("", False),
