@@ -56,6 +56,31 @@ class CaseFailed(AssertionError):
     pass
 
 
+def kill_tree(pid):
+    """SIGKILL pid and every descendant (Ansible's workers start sessions of their own, so a
+    process-group kill would miss them): what a cancelled CI job or an OOM kill does."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    todo, tree = [pid], []
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, []))
+    for p in tree:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return tree
+
+
 class Driver:
     def __init__(self, name, state_dir, workdir):
         self.name = name
@@ -66,6 +91,7 @@ class Driver:
         self.work = workdir
         self.report = {"guest": name, "cases": [], "started": time.time()}
         self.case = None
+        self.proc = None
 
     # ------------------------------------------------------------------ plumbing
     def sh(self, script, timeout=600, check=True):
@@ -122,37 +148,35 @@ class Driver:
         t0 = time.monotonic()
         log = open(os.path.join(self.work, "%s.log" % tag), "w+")  # pylint: disable=consider-using-with
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=self.env(timing), start_new_session=True, bufsize=1)
+                                env=self.env(timing), start_new_session=True)
+        self.proc = proc
+
+        def reader():
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                if on_line:
+                    on_line(line.rstrip("\n"))
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
         killed = None
-        os.set_blocking(proc.stdout.fileno(), False)
-        buf = ""
         last_poll = 0.0
-        while True:
-            chunk = proc.stdout.read() or ""
-            if chunk:
-                log.write(chunk)
-                buf += chunk
-                while "\n" in buf:
-                    line, buf = buf.split("\n", 1)
-                    if on_line:
-                        on_line(line)
-            if proc.poll() is not None:
-                rest = proc.stdout.read() or ""
-                log.write(rest)
-                break
+        while proc.poll() is None:
             if kill_when and time.monotonic() - last_poll > 1.0:
                 last_poll = time.monotonic()
                 out = subprocess.run(vm.ssh_argv(self.info, "sh", "-c", shlex.quote(kill_when)),
                                      capture_output=True, text=True, timeout=60, check=False)
                 if out.returncode == 0:
                     killed = time.monotonic() - t0
-                    os.killpg(proc.pid, signal.SIGKILL)
+                    kill_tree(proc.pid)
                     proc.wait()
                     break
             if time.monotonic() - t0 > timeout:
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_tree(proc.pid)
                 raise CaseFailed("%s did not finish within %d s" % (playbook, timeout))
-            time.sleep(0.2)
+            time.sleep(0.3)
+        thread.join(timeout=30)
         log.seek(0)
         output = log.read()
         log.close()
@@ -401,6 +425,10 @@ def main():
         drv.case["failed"] = str(exc)[:2000]
         drv.report["cases"].append(drv.case)
         rc = 1
+    except BaseException:
+        if drv.proc and drv.proc.poll() is None:
+            kill_tree(drv.proc.pid)
+        raise
     drv.report["seconds"] = round(time.time() - drv.report.pop("started"), 1)
     with open(args.report, "w") as fh:
         json.dump(drv.report, fh, indent=1)
