@@ -421,6 +421,7 @@ def build(name: str, force: bool = False) -> Path:
     with locked(cache_root() / f".{name}.lock"):
         if (final / "disk.qcow2").exists() and not force:
             log(f"{name}: cached at {final} (recipe unchanged)")
+            gc(name, final)
             return final
         t_start = time.monotonic()
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=cache_root()))
@@ -434,17 +435,21 @@ def build(name: str, force: bool = False) -> Path:
         except BaseException:
             _cleanup_tmp(tmp)
             raise
-        # drop older images of the same name (other recipe hashes)
-        for old in cache_root().glob(f"{name}-*"):
-            if old != final and old.is_dir() and not old.name.startswith("."):
-                if _in_use(old / "disk.qcow2"):
-                    log(f"{name}: keeping stale image {old.name}: a running VM still uses it")
-                    continue
-                log(f"{name}: removing stale image {old.name}")
-                shutil.rmtree(old, ignore_errors=True)
+        gc(name, final)
     meta = json.loads((final / "meta.json").read_text())
     log(f"{name}: done in {meta['build_seconds']:.0f}s -> {final / 'disk.qcow2'} ({meta['qcow2_mib']} MiB qcow2)")
     return final
+
+
+def gc(name: str, keep: Path) -> None:
+    """Drop older images of NAME (other recipe hashes) no running VM uses."""
+    for old in cache_root().glob(f"{name}-*"):
+        if old != keep and old.is_dir() and not old.name.startswith("."):
+            if _in_use(old / "disk.qcow2"):
+                log(f"{name}: keeping stale image {old.name}: a running VM still uses it")
+                continue
+            log(f"{name}: removing stale image {old.name}")
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _in_use(path: Path) -> bool:

@@ -30,7 +30,8 @@ LOGS = ROOT / ".build" / "logs"
 STATE = ROOT / ".build" / "lab-state"
 VM_PY = HERE / "vm.py"
 T0 = time.monotonic()
-ACTION_RE = re.compile(r"\b(?:INFO|WARNING)\s+\S+\s+\S*\s*(\w+): Executing")
+# "INFO     [lab > create] Executing" (no tty) or "INFO lab ➜ create: Executing"
+ACTION_RE = re.compile(r"(?:\[\S+ > (\w+)\]|\S+ \S+ (\w+):) Executing")
 
 
 def say(msg: str) -> None:
@@ -74,7 +75,7 @@ class Run:
                 for line in fh:
                     m = ACTION_RE.search(line)
                     if m:
-                        self.last_action = m.group(1)
+                        self.last_action = m.group(1) or m.group(2)
         except OSError:
             pass
         return self.last_action
