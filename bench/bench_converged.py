@@ -37,7 +37,7 @@ DRIFT = os.path.join(ROOT, "playbooks", "drift.yml")
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--quick", action="store_true", help="skip (a lab VM takes minutes under TCG)")
     ap.add_argument("--image", default="debian12")
     ap.add_argument("--guest", help="reuse this converged guest (state dir /tmp/vnfo-bench-vms); kept running")

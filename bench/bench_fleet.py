@@ -90,7 +90,7 @@ def startup_costs():
     out = {}
     for key, cmd in (("python -c pass", py), ("import ansible.module_utils.basic", imp), ("import pyroute2", pr)):
         samples = []
-        for _ in range(5):
+        for _n in range(5):
             wall, cpu, _p = timed(cmd)
             samples.append(cpu)
         out[key] = median(samples)
@@ -98,7 +98,7 @@ def startup_costs():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--quick", action="store_true", help="20 hosts only, 2 repeats (CI)")
     ap.add_argument("--sizes", default=None, help="comma-separated host counts (default 20,100,200)")
     ap.add_argument("--repeat", type=int, default=None)

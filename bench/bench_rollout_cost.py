@@ -58,7 +58,7 @@ def rollout(info, res, tmp, label="first rollout"):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--quick", action="store_true", help="skip (a lab VM takes minutes under TCG)")
     ap.add_argument("--image", default="debian12")
     ap.add_argument("--keep", metavar="NAME", help="boot the guest as NAME and leave it running (converged)")

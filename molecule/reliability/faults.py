@@ -96,7 +96,11 @@ class Driver:
     # ------------------------------------------------------------------ plumbing
     def sh(self, script, timeout=600, check=True):
         argv = vm.ssh_argv(self.info, "sh", "-c", shlex.quote(script))
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        for _attempt in range(6):  # ssh itself fails with 255 (e.g. banner timeout on a loaded host)
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+            if proc.returncode != 255:
+                break
+            time.sleep(5)
         if check and proc.returncode != 0:
             raise CaseFailed("guest command failed (%d): %s\n%s" % (proc.returncode, script, proc.stderr[-2000:]))
         return proc.stdout
@@ -165,8 +169,11 @@ class Driver:
         while proc.poll() is None:
             if kill_when and time.monotonic() - last_poll > 1.0:
                 last_poll = time.monotonic()
-                out = subprocess.run(vm.ssh_argv(self.info, "sh", "-c", shlex.quote(kill_when)),
-                                     capture_output=True, text=True, timeout=60, check=False)
+                try:
+                    out = subprocess.run(vm.ssh_argv(self.info, "sh", "-c", shlex.quote(kill_when)),
+                                         capture_output=True, text=True, timeout=60, check=False)
+                except subprocess.TimeoutExpired:
+                    continue
                 if out.returncode == 0:
                     killed = time.monotonic() - t0
                     kill_tree(proc.pid)
@@ -200,8 +207,11 @@ class Driver:
     def wait_reboot(self, old_boot_id, timeout=900):
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
-            out = subprocess.run(vm.ssh_argv(self.info, "cat", "/proc/sys/kernel/random/boot_id"),
-                                 capture_output=True, text=True, timeout=30, check=False)
+            try:
+                out = subprocess.run(vm.ssh_argv(self.info, "cat", "/proc/sys/kernel/random/boot_id"),
+                                     capture_output=True, text=True, timeout=30, check=False)
+            except subprocess.TimeoutExpired:
+                continue
             if out.returncode == 0 and out.stdout.strip() and out.stdout.strip() != old_boot_id:
                 return round(time.monotonic() - t0, 1)
             time.sleep(3)
@@ -407,7 +417,7 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--instance", required=True)
     ap.add_argument("--state-dir", required=True)
     ap.add_argument("--report", required=True)
