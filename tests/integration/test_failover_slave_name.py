@@ -76,6 +76,7 @@ def test_bad_inputs_fail_clearly_and_rename_nothing(lab, ansible_run):
     lab.add_group("enp1s0", "eth1", "eth2")
     lab.add_group("enp0s20f0u1u2", "s1", "p1")
     lab.ip("link", "set", "eth1", "down")
+    lab.ip("link", "property", "add", "dev", "vp2", "altname", "altvp2")
     absent = unique_name("vnfo-absent")
     base = {"netns": lab.name, "master_kinds": BRIDGE, "masters": ["enp1s0"]}
 
@@ -94,6 +95,7 @@ def test_bad_inputs_fail_clearly_and_rename_nothing(lab, ansible_run):
         (names(standby="a\u0001b"), "non-printable"),
         (names(standby="same0", primary="same0"), "duplicate target 'same0'"),
         (names(primary="vp1"), "target 'vp1' for primary of enp1s0 is already used by another interface"),
+        (names(standby="altvp2"), "target 'altvp2' for standby of enp1s0 is already an alternative name"),
         (dict(base, masters=["nosuch0"]), "there is no interface 'nosuch0'"),
         (dict(base, masters=["vp1"]), "interface 'vp1' (rtnl kind veth, 0 slaves) is not a failover master"),
         (dict(base, masters=[], names=[{"master": "vp2", "standby": "x"}]),
