@@ -170,6 +170,12 @@ groups:
   type: list
   elements: dict
   sample: [{master: {name: enp1s0, kind: net_failover}, standby: {name: enp1s0nsby, name_ok: true}, names_ok: true}]
+problems:
+  description: Every validation problem found (the failure message, as a list); nothing was renamed.
+  returned: when the requested names or masters are invalid
+  type: list
+  elements: str
+  sample: ["target 'eth0' for standby of enp1s0 is already used by another interface (ifindex 2) ..."]
 netns:
   description: The namespace worked in, null for the module's own.
   returned: always
