@@ -58,7 +58,7 @@ SSH_OPTS = [
     "-o", "StrictHostKeyChecking=no",
     "-o", "UserKnownHostsFile=/dev/null",
     "-o", "LogLevel=ERROR",
-    "-o", "ConnectTimeout=10",
+    "-o", "ConnectTimeout=30",
     "-o", "IdentitiesOnly=yes",
 ]
 
@@ -654,8 +654,18 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "status":
             print(json.dumps(status(args.name, sd), indent=2))
         elif args.cmd == "ssh":
+            cmd = list(args.command)
+            while cmd[:1] and cmd[0].startswith("--state-dir"):
+                # REMAINDER swallowed an option written after NAME
+                if "=" in cmd[0]:
+                    sd = Path(cmd.pop(0).split("=", 1)[1])
+                elif len(cmd) > 1:
+                    cmd.pop(0)
+                    sd = Path(cmd.pop(0))
+                else:
+                    break
             info = _require(args.name, sd)
-            cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
+            cmd = cmd[1:] if cmd[:1] == ["--"] else cmd
             tty = not cmd and sys.stdin.isatty()
             os.execvp("ssh", ssh_argv(info, *cmd, tty=tty))
         elif args.cmd == "ssh-config":
