@@ -16,9 +16,11 @@ from __future__ import annotations
 import array
 import errno
 import fcntl
+import importlib.util
 import os
 import socket
 import struct
+import sys
 
 # netlink / rtnetlink constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h)
 NLMSG_ERROR = 2
@@ -226,6 +228,50 @@ def build_getlink_dump(seq):
     return _NLHDR.pack(16 + len(body), RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
 
 
+# ------------------------------------------------------------------ pyroute2
+
+_PR2 = {}
+
+
+def load_pyroute2():
+    """Import what we use of pyroute2: IPRoute, pyroute2.netns, NetlinkError.
+
+    pyroute2/__init__.py imports every API of the library (conntrack, ipset,
+    nftables, NDB, ...), about 40 % of its import time, which is most of
+    what failover_info costs over an Ansible ping.  When nothing has
+    imported pyroute2 yet, the package is registered without running its
+    __init__ and only the needed submodules are loaded; any problem with
+    that falls back to a plain ``import pyroute2``.  Raises ImportError
+    when pyroute2 is not installed.  Works with pyroute2 0.7, 0.8 and 0.9.
+    """
+    if _PR2:
+        return _PR2
+    if "pyroute2" not in sys.modules:
+        spec = importlib.util.find_spec("pyroute2")
+        if spec is None:
+            raise ImportError("No module named 'pyroute2'")
+        sys.modules["pyroute2"] = importlib.util.module_from_spec(spec)
+        try:
+            _load_parts()
+            return _PR2
+        except Exception:  # pylint: disable=broad-exception-caught
+            for name in [m for m in sys.modules if m == "pyroute2" or m.startswith("pyroute2.")]:
+                del sys.modules[name]
+            _PR2.clear()
+    import pyroute2  # noqa: F401  pylint: disable=unused-import
+
+    _load_parts()
+    return _PR2
+
+
+def _load_parts():
+    from pyroute2.iproute.linux import IPRoute
+    from pyroute2.netlink.exceptions import NetlinkError as PR2NetlinkError
+    import pyroute2.netns as pr2_netns
+
+    _PR2.update(IPRoute=IPRoute, NetlinkError=PR2NetlinkError, netns=pr2_netns)
+
+
 # --------------------------------------------------------------------- netns
 
 
@@ -253,8 +299,7 @@ def enter_netns(name):
     which never creates a namespace in pyroute2 0.7, 0.8 or 0.9.
     """
     path = netns_path(name)
-    from pyroute2 import netns as pr2_netns  # imported only when needed
-
+    pr2_netns = load_pyroute2()["netns"]
     fd = os.open(path, os.O_RDONLY)
     try:
         pr2_netns.setns(fd)
@@ -328,9 +373,7 @@ class LinkSocket:
     """
 
     def __init__(self):
-        from pyroute2 import IPRoute  # guarded by the modules (missing_required_lib)
-
-        self.ipr = IPRoute()
+        self.ipr = load_pyroute2()["IPRoute"]()  # the modules check for pyroute2 (missing_required_lib)
         fd = os.dup(self.ipr.fileno())
         self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE, fileno=fd)
         self._seq = (os.getpid() & 0xFFFF) << 12
@@ -376,11 +419,9 @@ class LinkSocket:
         self._link_set(index=index, state="up" if up else "down")
 
     def _link_set(self, **kwarg):
-        from pyroute2.netlink.exceptions import NetlinkError as PR2NetlinkError
-
         try:
             self.ipr.link("set", **kwarg)
-        except PR2NetlinkError as exc:
+        except load_pyroute2()["NetlinkError"] as exc:
             raise NetlinkError(exc.code)
 
 

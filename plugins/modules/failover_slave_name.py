@@ -186,8 +186,10 @@ netns:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 import traceback
 
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import load_pyroute2
+
 try:
-    import pyroute2  # noqa: F401  pylint: disable=unused-import
+    load_pyroute2()  # pyroute2's IPRoute, netns and NetlinkError (imported lean, see failover_netlink)
 except ImportError:
     HAS_PYROUTE2 = False
     PYROUTE2_IMPORT_ERROR = traceback.format_exc()

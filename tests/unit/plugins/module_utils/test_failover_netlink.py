@@ -6,6 +6,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 
 import pytest
 
@@ -322,3 +323,29 @@ def test_kernel_module_builtin_by_missing_initstate(tmp_path):
 def test_kernel_module_state_on_this_host_has_contract_keys():
     assert set(fn.kernel_module_state()) == {"loaded", "builtin", "patched", "version", "srcversion",
                                              "slave_rename_ok", "live_rename"}
+
+
+# ---------------------------------------------------------- lean pyroute2 import
+
+LOAD = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+if sys.argv[2] == "preloaded":
+    import pyroute2
+from ansible_collections.virtnet.failover.plugins.module_utils import failover_netlink as fn
+parts = fn.load_pyroute2()
+from pyroute2.iproute.linux import IPRoute
+assert parts["IPRoute"] is IPRoute
+full = hasattr(sys.modules["pyroute2"], "IPRoute")
+heavy = "pyroute2.ndb.main" in sys.modules
+print("full" if full else "lean", "heavy" if heavy else "light")
+"""
+
+
+@pytest.mark.parametrize("mode,expected", [("fresh", "lean light"), ("preloaded", "full heavy")])
+def test_load_pyroute2_is_lean_unless_already_imported(mode, expected):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(fn.__file__)))
+    coll = os.path.dirname(os.path.dirname(os.path.dirname(root)))
+    proc = subprocess.run([sys.executable, "-c", LOAD, coll, mode], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == expected.split()
