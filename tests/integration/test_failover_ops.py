@@ -27,6 +27,7 @@ def collections_path():
 def pythons():
     return [sys.executable] + [p for p in os.environ.get("VIRTNET_PYROUTE2_PYTHONS", "").split(":") if p]
 
+
 SNIPPET = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])

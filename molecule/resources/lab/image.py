@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the VM lab's Debian guest images from Debian packages only.
 
@@ -351,9 +350,17 @@ def extlinux_conf() -> str:
         LABEL debian
           LINUX /vmlinuz
           INITRD /initrd.img
-          APPEND root=LABEL=vmroot ro console=ttyS0,115200n8 net.ifnames=1 panic=10 quiet udev.event_timeout=900 rd.udev.event_timeout=900 systemd.default_device_timeout_sec=900
+          APPEND {append}
         """
-    )
+    ).format(append=" ".join(KERNEL_ARGS))
+
+
+# Kernel command line of the lab guests (long udev/systemd timeouts keep
+# boots alive on a busy TCG host).
+KERNEL_ARGS = (
+    "root=LABEL=vmroot", "ro", "console=ttyS0,115200n8", "net.ifnames=1", "panic=10", "quiet",
+    "udev.event_timeout=900", "rd.udev.event_timeout=900", "systemd.default_device_timeout_sec=900",
+)
 
 
 def recipe_hash(rec: dict) -> str:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """VM lab launcher: QEMU guests with a real virtio-net failover pair.
 
@@ -181,7 +180,7 @@ def _kvm_verdict_file() -> Path:
 
 
 def _host_fingerprint() -> str:
-    qv = subprocess.run([QEMU, "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
+    qv = subprocess.run([QEMU, "--version"], capture_output=True, text=True, check=False).stdout.splitlines()[:1]
     return f"{os.uname().release} {qv}"
 
 
@@ -309,7 +308,7 @@ def _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, ac
     for attempt in range(6):
         port = _free_port()
         cmd = qemu_command(d, overlay, serial, port, memory, accel, name)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             break
         last_err = (proc.stderr or proc.stdout).strip()
@@ -371,7 +370,7 @@ def _wait_ssh(info: dict, timeout: float) -> None:
     while True:
         if not _pid_alive(info["pid"], info["overlay"]):
             raise LabError(f"{info['name']}: QEMU exited during boot; serial log tail:\n{_serial_tail(info)}")
-        r = subprocess.run(ssh_argv(info, "true"), capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+        r = subprocess.run(ssh_argv(info, "true"), capture_output=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
         if r.returncode == 0:
             return
         if time.monotonic() > deadline:
@@ -507,7 +506,7 @@ GUEST_SLAVES_SH = (
 
 def guest_failover_slaves(info: dict) -> list[dict]:
     r = subprocess.run(ssh_argv(info, GUEST_SLAVES_SH), capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                       timeout=60)
+                       timeout=60, check=False)
     out = []
     for line in r.stdout.splitlines():
         parts = line.split()
@@ -569,7 +568,7 @@ def _rss(pid: int) -> dict:
     out = {}
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            k, _, v = line.partition(":")
+            k, _sep, v = line.partition(":")
             if k in ("VmRSS", "VmHWM"):
                 out[k] = round(int(v.split()[0]) / 1024)
     return {"rss_mib": out.get("VmRSS"), "rss_peak_mib": out.get("VmHWM")}

@@ -85,7 +85,8 @@ def test_markdown_sections_and_escaping():
     assert "| 5 | 1 | 2 | 1 | 1 | 0 | 3 |" in md
     assert "eth2 \\| odd" in md  # pipe escaped inside a cell
     assert "| gone | unreachable | Failed to connect" in md
-    assert "Policy: dkms_name=`virtnet-failover`" in md and "**Not clean**: 4 of 5 hosts are not ok (2 drift with 3 items, 1 unreachable, 1 failed, 0 other)." in md
+    assert "Policy: dkms_name=`virtnet-failover`" in md
+    assert "**Not clean**: 4 of 5 hosts are not ok (2 drift with 3 items, 1 unreachable, 1 failed, 0 other)." in md
     # every table row has the same number of unescaped separators as its header
     for block in md.split("\n\n"):
         rows = [r for r in block.splitlines() if r.startswith("|")]
