@@ -1,4 +1,9 @@
 #!/usr/bin/env bash
+# `cond && ok ... || fail ...` is intended: ok() only counts and echoes, it
+# cannot fail, so fail() runs exactly when cond is false.  The dkms check runs
+# in a subshell under flock on purpose; its failure count is carried out by
+# its exit status.
+# shellcheck disable=SC2015,SC2030,SC2031
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # Compile check of the patched failover module (roles/kmod/files/virtnet-failover).
