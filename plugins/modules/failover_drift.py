@@ -235,8 +235,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import load_pyroute2
+
 try:
-    import pyroute2  # noqa: F401  pylint: disable=unused-import
+    load_pyroute2()  # the lean import failover_info uses (see failover_netlink)
 except ImportError:
     HAS_PYROUTE2 = False
     PYROUTE2_IMPORT_ERROR = traceback.format_exc()
