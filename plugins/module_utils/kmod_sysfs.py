@@ -17,7 +17,7 @@ SYS_MODULE = '/sys/module'
 
 _TRUE = frozenset(('y', 'yes', '1', 'true', 'on'))
 _FALSE = frozenset(('n', 'no', '0', 'false', 'off'))
-_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
+_NAME_RE = re.compile(r'^[A-Za-z0-9_.+-]+$')  # '+' occurs in kernel releases (6.12.118+deb13-amd64)
 
 PATCHED_HINT = ("failover is the stock module; install the patched module with "
                 "the virtnet.failover.kmod role")
@@ -54,7 +54,7 @@ def validate_name(kind, name):
     if not name or '/' in name or name in ('.', '..') or '..' in name or '\0' in name:
         raise KmodError("invalid %s name %r: it must be a single name without '/' or '..'" % (kind, name))
     if not _NAME_RE.match(name):
-        raise KmodError("invalid %s name %r: only letters, digits, '_', '-' and '.' are allowed" % (kind, name))
+        raise KmodError("invalid %s name %r: only letters, digits, '_', '-', '+' and '.' are allowed" % (kind, name))
     return name
 
 
