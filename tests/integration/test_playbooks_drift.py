@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/drift.yml end to end: real ``ansible-playbook`` runs over a
+simulated fleet.
+
+Each inventory host is ``connection: local`` and owns a network namespace
+with a stand-in failover group (bridge master + standby and primary veth
+ports, netns_lab.py); the playbook forwards ``failover_netns``,
+``failover_master_kinds`` and ``failover_drift_checks`` to failover_drift.
+Only slave names are checked (this host has no DKMS build of the module for
+its kernel).  Every run also checks that the namespaces are left exactly as
+they were and that the play recap counts no change on any host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from netns_lab import NetnsLab, netns_exists
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PLAYBOOK = os.path.join(ROOT, "playbooks", "drift.yml")
+BIN = os.path.dirname(sys.executable)
+ANSIBLE_PLAYBOOK = os.path.join(BIN, "ansible-playbook")
+
+HOSTS = ("vm1", "vm2", "vm3")  # vm<n> has master enp<n>s0 with slaves enp<n>s0nsby / enp<n>s0npri
+DRIFT_HOST, DRIFT_MASTER, DRIFT_FROM, DRIFT_TO = "vm2", "enp2s0", "enp2s0nsby", "eth7"
+RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+SUMMARY_HEADER = "| Hosts | OK | Drift | Unreachable | Failed | Other | Drift items |"
+
+
+def collections_path():
+    build = os.path.join(ROOT, ".build", "collections")
+    if os.path.isdir(os.path.join(build, "ansible_collections", "virtnet", "failover")):
+        return build
+    return os.environ.get("ANSIBLE_COLLECTIONS_PATH", build)
+
+
+def master_of(host):
+    return "enp%ss0" % host[2:]
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    """host -> NetnsLab, one namespace per host; every namespace is deleted."""
+    labs = {}
+    try:
+        for host in HOSTS:
+            lab = NetnsLab(prefix="vnfopb")
+            labs[host] = lab
+            lab.create()
+            master = master_of(host)
+            lab.add_group(master, master + "nsby", master + "npri")
+        yield labs
+    finally:
+        for lab in labs.values():
+            lab.delete()
+        leftover = [lab.name for lab in labs.values() if netns_exists(lab.name)]
+        assert not leftover, "namespaces left behind: %s" % leftover
+
+
+@pytest.fixture
+def drifted(fleet):
+    """DRIFT_HOST's standby slave renamed away from the policy (restored afterwards)."""
+    lab = fleet[DRIFT_HOST]
+    lab.batch(["link set %s down" % DRIFT_FROM, "link set %s name %s" % (DRIFT_FROM, DRIFT_TO),
+               "link set %s up" % DRIFT_TO])
+    try:
+        yield lab
+    finally:
+        lab.batch(["link set %s down" % DRIFT_TO, "link set %s name %s" % (DRIFT_TO, DRIFT_FROM),
+                   "link set %s up" % DRIFT_FROM])
+
+
+def snapshot(fleet):
+    """What a read-only run must not touch: per namespace, every link's
+    ifindex, name, master, admin state, alias and MAC."""
+    out = {}
+    for host, lab in fleet.items():
+        out[host] = sorted((link["ifindex"], link["ifname"], link.get("master"), "UP" in link.get("flags", []),
+                            link.get("ifalias"), link.get("address")) for link in lab.links())
+    return out
+
+
+class Run:
+    def __init__(self, proc, report_dir):
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        self.recap = {m.group(1): {"ok": int(m.group(2)), "changed": int(m.group(3)),
+                                   "unreachable": int(m.group(4)), "failed": int(m.group(5))}
+                      for m in RECAP.finditer(proc.stdout)}
+        json_path = os.path.join(report_dir, "fleet-report.json")
+        md_path = os.path.join(report_dir, "fleet-report.md")
+        assert os.path.isfile(json_path), "no JSON report (rc=%d):\n%s" % (self.rc, self.output[-4000:])
+        assert os.path.isfile(md_path), "no Markdown report (rc=%d):\n%s" % (self.rc, self.output[-4000:])
+        with open(json_path) as fh:
+            self.report = json.load(fh)
+        with open(md_path) as fh:
+            self.markdown = fh.read()
+
+    def host(self, name):
+        (entry,) = [h for h in self.report["hosts"] if h["host"] == name]
+        return entry
+
+    def section(self, heading):
+        """The Markdown lines under ``heading`` up to the next heading of any level."""
+        lines = self.markdown.splitlines()
+        assert heading in lines, "no %r in the Markdown report:\n%s" % (heading, self.markdown)
+        body = []
+        for line in lines[lines.index(heading) + 1:]:
+            if line.startswith("#"):
+                break
+            body.append(line)
+        return body
+
+
+def run_drift(fleet, tmp_path, extra_hosts=None, check=False):
+    """One ansible-playbook run of playbooks/drift.yml over the fleet (plus
+    ``extra_hosts``: name -> host vars, listed first in the inventory)."""
+    report_dir = tmp_path / "report"
+    hosts = dict(extra_hosts or {})
+    hosts.update({host: {"failover_netns": lab.name} for host, lab in fleet.items()})
+    inventory = {"all": {"vars": {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "failover_become": False,
+        "failover_master_kinds": ["bridge"],
+        "failover_drift_checks": ["slave_name"],
+        "failover_report_dir": str(report_dir),
+    }, "hosts": hosts}}
+    inv_path = tmp_path / "inventory.json"
+    inv_path.write_text(json.dumps(inventory))  # JSON is YAML
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_RETRY_FILES_ENABLED="false", ANSIBLE_HOST_KEY_CHECKING="false",
+               ANSIBLE_LOCALHOST_WARNING="false", PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("ANSIBLE_CONFIG", None)
+    cmd = [ANSIBLE_PLAYBOOK, "-i", str(inv_path), PLAYBOOK] + (["--check"] if check else [])
+    before = snapshot(fleet)
+    proc = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    run = Run(proc, str(report_dir))
+    # Read-only, with or without --check: nothing in any namespace moved ...
+    assert snapshot(fleet) == before
+    # ... and the recap counts no change on any host (the report files are
+    # written on the controller, not on a host).
+    assert sorted(run.recap) == sorted(hosts), run.output[-3000:]
+    assert {h: r["changed"] for h, r in run.recap.items()} == {h: 0 for h in hosts}, run.output[-3000:]
+    return run
+
+
+def test_clean_fleet_exits_zero(fleet, tmp_path):
+    run = run_drift(fleet, tmp_path)
+    assert run.rc == 0, run.output[-4000:]
+    rep = run.report
+    assert rep["format"] == "virtnet.failover.fleet_report/1"
+    assert rep["clean"] is True
+    assert rep["summary"] == {"hosts": 3, "ok": 3, "drift": 0, "unreachable": 0, "failed": 0, "other": 0,
+                              "drift_items": 0, "kinds": {}}
+    assert [(h["host"], h["status"], h["drift"]) for h in rep["hosts"]] == [(h, "ok", []) for h in HOSTS]
+    assert rep["by_kind"] == {} and rep["problem_hosts"] == []
+    assert rep["policy"]["standby_template"] == "{master}nsby"
+    assert rep["policy"]["primary_template"] == "{master}npri"
+    # Markdown: verdict and the summary table with the same numbers
+    assert "**No drift**: every host follows the policy." in run.markdown
+    summary = run.section("## Summary")
+    assert SUMMARY_HEADER in summary
+    assert summary[summary.index(SUMMARY_HEADER) + 2] == "| 3 | 3 | 0 | 0 | 0 | 0 | 0 |"
+    assert "## Hosts by drift kind" not in run.markdown
+    assert "Failover fleet drift report: 3 hosts, 3 ok, 0 drift" in run.output
+
+
+def test_one_renamed_slave_is_drift(fleet, drifted, tmp_path):
+    assert DRIFT_TO in drifted.names() and DRIFT_FROM not in drifted.names()
+    run = run_drift(fleet, tmp_path)
+    # docs/user-guide.md: "fails (exit status 2) when any host drifts"
+    assert run.rc == 2, run.output[-4000:]
+    assert "drift on 1 host(s) (slave_name), 0 unreachable, 0 failed" in run.output
+    rep = run.report
+    assert rep["clean"] is False
+    assert rep["summary"] == {"hosts": 3, "ok": 2, "drift": 1, "unreachable": 0, "failed": 0, "other": 0,
+                              "drift_items": 1, "kinds": {"slave_name": 1}}
+    assert rep["by_kind"] == {"slave_name": [DRIFT_HOST]}
+    assert rep["problem_hosts"] == []
+    statuses = {h["host"]: h["status"] for h in rep["hosts"]}
+    assert statuses == {h: ("drift" if h == DRIFT_HOST else "ok") for h in HOSTS}
+    entry = run.host(DRIFT_HOST)
+    (item,) = entry["drift"]
+    assert item["kind"] == "slave_name"
+    assert (item["subject"], item["expected"], item["actual"]) == (DRIFT_TO, DRIFT_FROM, DRIFT_TO)
+    assert item["message"] == "the standby slave of %s is %s, the policy names it %s" % (
+        DRIFT_MASTER, DRIFT_TO, DRIFT_FROM)
+    assert item["remedy"]
+    for host in HOSTS:
+        if host != DRIFT_HOST:
+            assert run.host(host)["drift"] == []
+    # Markdown: the host under the slave_name kind, and only that host
+    assert "**Not clean**: 1 of 3 hosts are not ok" in run.markdown
+    summary = run.section("## Summary")
+    assert summary[summary.index(SUMMARY_HEADER) + 2] == "| 3 | 2 | 1 | 0 | 0 | 0 | 1 |"
+    assert "| slave_name | 1 |" in summary
+    rows = [line for line in run.section("### slave_name (1 host)") if line.startswith("| ") and "---" not in line]
+    assert rows[0] == "| Host | Subject | Expected | Actual | Remedy |"
+    assert len(rows) == 2
+    assert rows[1].startswith("| %s | %s | %s | %s | " % (DRIFT_HOST, DRIFT_TO, DRIFT_FROM, DRIFT_TO))
+    assert "## Hosts not checked or not done" not in run.markdown
+
+
+def test_hosts_not_checked_fail_the_run(fleet, tmp_path):
+    """A host whose namespace does not exist (module fails) and a host that
+    cannot be reached (ssh to a closed port) are not ok, the run fails and the
+    report names both with the reason.  Run with --check this time."""
+    missing = NetnsLab(prefix="vnfopb-missing").name
+    assert not netns_exists(missing)
+    extra = {
+        # listed first, so the run_once report task is attributed to the unreachable host
+        "vm0-down": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1,
+                     "ansible_user": "nobody", "ansible_ssh_common_args": "-o BatchMode=yes -o ConnectTimeout=5"},
+        "vm9-nons": {"failover_netns": missing},
+    }
+    run = run_drift(fleet, tmp_path, extra_hosts=extra, check=True)
+    assert not netns_exists(missing)  # the module never creates namespaces
+    assert run.rc == 2, run.output[-4000:]
+    assert "drift on 0 host(s) (), 1 unreachable, 1 failed" in run.output
+    rep = run.report
+    assert rep["clean"] is False
+    assert rep["summary"] == {"hosts": 5, "ok": 3, "drift": 0, "unreachable": 1, "failed": 1, "other": 0,
+                              "drift_items": 0, "kinds": {}}
+    statuses = {h["host"]: h["status"] for h in rep["hosts"]}
+    assert statuses == {"vm0-down": "unreachable", "vm1": "ok", "vm2": "ok", "vm3": "ok", "vm9-nons": "failed"}
+    problems = {p["host"]: p for p in rep["problem_hosts"]}
+    assert sorted(problems) == ["vm0-down", "vm9-nons"]
+    assert problems["vm0-down"]["status"] == "unreachable"
+    assert "Connection refused" in problems["vm0-down"]["message"]
+    assert problems["vm9-nons"]["status"] == "failed"
+    assert "network namespace '%s' does not exist" % missing in problems["vm9-nons"]["message"]
+    # Markdown: both under "not checked", with the reason
+    rows = [line for line in run.section("## Hosts not checked or not done")
+            if line.startswith("| ") and "---" not in line]
+    assert rows[0] == "| Host | Status | Why |"
+    assert len(rows) == 3
+    assert rows[1].startswith("| vm0-down | unreachable | ") and "Connection refused" in rows[1]
+    assert rows[2].startswith("| vm9-nons | failed | ") and "'%s' does not exist" % missing in rows[2]
+    summary = run.section("## Summary")
+    assert summary[summary.index(SUMMARY_HEADER) + 2] == "| 5 | 3 | 0 | 1 | 1 | 0 | 0 |"
