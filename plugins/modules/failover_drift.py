@@ -363,7 +363,8 @@ def gather_kmod(params, paths):
     }
     modprobe = read_modprobe_conf(params["modprobe_file"]) if params["modprobe_file"] else None
     initramfs = None
-    if params["check_initramfs"]:
+    # the initramfs read is the slowest check: skip it when it is not asked for
+    if params["check_initramfs"] and (not params.get("checks") or "initramfs" in params["checks"]):
         kernel = nb or running
         image = initramfs_path(kernel, paths.boot_dir)
         found = initramfs_find_module(image, modname)

@@ -184,10 +184,17 @@ def _host_fingerprint() -> str:
     return f"{os.uname().release} {qv}"
 
 
+# TCG translation cache (MiB) and CPU model; VIRTNET_LAB_TB_SIZE and
+# VIRTNET_LAB_CPU override them (bench/lab experiments).
+TCG_TB_SIZE = "128"
+TCG_CPU = "max"
+
+
 def accel_args(state_dir: Path) -> tuple[list[str], str]:
     """Return (qemu args, accel name).  TCG unless KVM was proven to boot."""
     want = os.environ.get("VIRTNET_LAB_ACCEL", "tcg").lower()
-    tcg = (["-accel", "tcg,tb-size=128", "-cpu", "max"], "tcg")
+    tcg = (["-accel", f"tcg,tb-size={os.environ.get('VIRTNET_LAB_TB_SIZE', TCG_TB_SIZE)}",
+            "-cpu", os.environ.get("VIRTNET_LAB_CPU", TCG_CPU)], "tcg")
     if want == "tcg":
         return tcg
     if want not in ("kvm", "auto"):
@@ -264,6 +271,73 @@ def qemu_command(d: Path, overlay: Path, serial: Path, port: int, memory: int,
     ]
 
 
+# --------------------------------------------------------------------------
+# converged snapshots
+#
+# The default (Debian 12) and debian13 scenarios converge a fresh guest with
+# the kmod role and then save its disk (`vm.py save`) as a qcow2 overlay of
+# the base image, keyed by the base image and a hash of everything that
+# decides the converged state (roles/, plugins/, playbooks/).  Scenarios
+# whose subject is not the first install (drift, hotplug, remove, fleet,
+# rename_disabled) boot `IMAGE-converged`: the same state without another
+# 5-minute DKMS build + initramfs + reboot under TCG.  Their converge still
+# runs the real rollout (which must then change no DKMS build).  Without a
+# snapshot for this code they boot the base image and converge from scratch.
+
+CONVERGED_SUFFIX = "-converged"
+CONVERGED_INPUTS = ("roles", "plugins", "playbooks")
+
+
+def converged_key() -> str:
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parents[3]
+    for top in CONVERGED_INPUTS:
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def converged_path(image: str) -> Path:
+    base_dir = lab_image.image_dir(image)
+    return lab_image.cache_root() / "converged" / f"{base_dir.name}-{converged_key()}.qcow2"
+
+
+def _snapshot_usable(snap: Path, base: Path) -> bool:
+    if not (snap.exists() and base.exists()):
+        return False
+    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(snap)], capture_output=True, text=True)
+    with contextlib.suppress(ValueError):
+        return out.returncode == 0 and json.loads(out.stdout).get("backing-filename") == str(base)
+    return False
+
+
+def save(name: str, state_dir: Path | None = None, timeout: float = 180) -> Path:
+    """Power NAME off cleanly and keep its disk as the converged snapshot of its image."""
+    info = _require(name, state_dir)
+    image = info["image"].removesuffix(CONVERGED_SUFFIX)
+    if not _snapshot_usable(Path(info["overlay"]), lab_image.image_dir(image) / "disk.qcow2"):
+        raise LabError(f"{name} was not booted from the base {image} image; only a guest converged from "
+                       "scratch is saved as a snapshot")
+    dest = converged_path(image)
+    subprocess.run(ssh_argv(info, "sync; systemctl poweroff"), capture_output=True, timeout=60, check=False)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(info["pid"], info["overlay"]):
+        if time.monotonic() > deadline:
+            raise LabError(f"{name} did not power off within {timeout:.0f} s")
+        time.sleep(0.5)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}")
+    shutil.copyfile(info["overlay"], tmp)
+    os.replace(tmp, dest)
+    for old in dest.parent.glob(f"{lab_image.image_dir(image).name.split('-')[0]}-*.qcow2"):
+        if old != dest and old.stat().st_mtime < time.time() - 3600:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    _log(f"{name}: powered off; disk saved as the converged snapshot {dest}")
+    return dest
+
+
 def up(name: str, image: str = "debian12", memory: int = 768, state_dir: Path | None = None,
        timeout: float = BOOT_TIMEOUT, _accel: tuple[list[str], str] | None = None) -> dict:
     """Boot NAME (or return it if it already runs) and wait for SSH."""
@@ -275,9 +349,21 @@ def up(name: str, image: str = "debian12", memory: int = 768, state_dir: Path | 
         return cur
     if d.exists():
         down(name, state_dir)
+    converged = image.endswith(CONVERGED_SUFFIX)
+    if converged:
+        image = image[: -len(CONVERGED_SUFFIX)]
     if image not in lab_image.IMAGES:
-        raise LabError(f"unknown image {image!r}; choose one of {sorted(lab_image.IMAGES)}")
+        raise LabError(f"unknown image {image!r}; choose one of {sorted(lab_image.IMAGES)} "
+                       f"(or NAME{CONVERGED_SUFFIX})")
     base = lab_image.image_dir(image) / "disk.qcow2"
+    if converged:
+        snap = converged_path(image)
+        if _snapshot_usable(snap, base):
+            _log(f"{name}: booting the converged snapshot {snap.name} (made by this code in an earlier scenario)")
+            base = snap
+        else:
+            _log(f"{name}: no converged {image} snapshot for this code ({snap.name}); booting the base image, "
+                 "so the scenario's converge does the full rollout")
     if not base.exists():
         older = sorted((p for p in lab_image.cache_root().glob(f"{image}-*/disk.qcow2")),
                        key=lambda p: p.stat().st_mtime)
@@ -299,10 +385,10 @@ def up(name: str, image: str = "debian12", memory: int = 768, state_dir: Path | 
                    check=True)
     accel, accel_name = _accel or accel_args(state_dir)
     with boot_slot(name):
-        return _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, accel_name)
+        return _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, accel_name, base)
 
 
-def _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, accel_name) -> dict:
+def _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, accel_name, base) -> dict:
     t0 = time.monotonic()
     last_err = ""
     for attempt in range(6):
@@ -334,6 +420,7 @@ def _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, ac
         "qmp_socket": str(_qmp_path(d)),
         "serial_log": str(serial),
         "overlay": str(overlay),
+        "base": str(base),
         "memory": memory,
         "accel": accel_name,
         "failover_mac": FAILOVER_MAC,
@@ -615,7 +702,8 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS)
     p = sub.add_parser("up", parents=[common], help="boot an instance and wait for SSH; prints JSON")
     p.add_argument("name")
-    p.add_argument("--image", default="debian12", choices=sorted(lab_image.IMAGES))
+    p.add_argument("--image", default="debian12",
+                   choices=sorted(lab_image.IMAGES) + [i + CONVERGED_SUFFIX for i in sorted(lab_image.IMAGES)])
     p.add_argument("--memory", type=int, default=768, help="MiB (default 768)")
     p.add_argument("--timeout", type=float, default=BOOT_TIMEOUT)
     p = sub.add_parser("down", parents=[common], help="stop an instance, remove overlay and state")
@@ -625,6 +713,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     p.add_argument("--no-wait-guest", action="store_true", help="do not wait for the guest to enslave it")
     p.add_argument("--timeout", type=float, default=120)
+    p = sub.add_parser("save", parents=[common], help="power off and keep the disk as the converged snapshot")
+    p.add_argument("name")
     p = sub.add_parser("status", parents=[common], help="JSON status (with peak RSS) of instances")
     p.add_argument("name", nargs="?")
     p = sub.add_parser("ssh", parents=[common], help="ssh into an instance: vm.py ssh NAME -- CMD")
@@ -652,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(replug(args.name, sd, wait_guest=not args.no_wait_guest, timeout=args.timeout)))
         elif args.cmd == "status":
             print(json.dumps(status(args.name, sd), indent=2))
+        elif args.cmd == "save":
+            print(save(args.name, sd))
         elif args.cmd == "ssh":
             cmd = list(args.command)
             while cmd[:1] and cmd[0].startswith("--state-dir"):

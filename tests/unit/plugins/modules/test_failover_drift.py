@@ -272,6 +272,14 @@ def test_initramfs_without_failover_is_fine_and_unreadable_is_drift(host):
     assert drift(host, check_initramfs=False)[0] == []
 
 
+def test_initramfs_not_read_when_checks_leave_it_out(host):
+    write(host.p("/boot/initrd.img-%s" % K1), b"garbage that is no archive")
+    items, facts = drift(host, checks=["slave_name"])
+    assert facts["initramfs"] is None and "initramfs" not in kinds(items)
+    items, facts = drift(host, checks=["initramfs"])
+    assert facts["initramfs"]["error"] and kinds(items) == ["initramfs"]
+
+
 def test_stock_module_loaded(host):
     host.load(SRC_STOCK, patched=False)
     items, _facts = drift(host)
