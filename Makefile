@@ -93,8 +93,15 @@ images: setup
 molecule: setup images
 	cd $(ROOT) && $(PY) molecule/resources/lab/run_scenarios.py --jobs $(JOBS) $(SCENARIOS)
 
+# The VM images (cold: mmdebstrap, mostly I/O and network) build in the
+# background while the static checks and the host tests run.
 test: setup
-	$(MAKE) lint sanity units integration kmod-compile molecule
+	@$(MAKE) --no-print-directory images > $(BUILD)/images.log 2>&1 & img=$$!; \
+	rc=0; $(MAKE) lint sanity units integration kmod-compile || rc=$$?; \
+	irc=0; wait $$img || irc=$$?; cat $(BUILD)/images.log; \
+	if [ $$irc != 0 ]; then echo "make images failed (log above)"; exit $$irc; fi; \
+	if [ $$rc != 0 ]; then exit $$rc; fi; \
+	$(MAKE) molecule
 
 demo: setup images
 	cd $(ROOT) && $(PY) demo/run.py

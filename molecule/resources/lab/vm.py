@@ -457,9 +457,14 @@ def _wait_ssh(info: dict, timeout: float) -> None:
     while True:
         if not _pid_alive(info["pid"], info["overlay"]):
             raise LabError(f"{info['name']}: QEMU exited during boot; serial log tail:\n{_serial_tail(info)}")
-        r = subprocess.run(ssh_argv(info, "true"), capture_output=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
-        if r.returncode == 0:
-            return
+        try:
+            r = subprocess.run(ssh_argv(info, "true"), capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
+                               check=False)
+            if r.returncode == 0:
+                return
+        except subprocess.TimeoutExpired:
+            # sshd is up but too slow to finish the handshake (busy host): poll again
+            pass
         if time.monotonic() > deadline:
             raise LabError(f"{info['name']}: no SSH on 127.0.0.1:{info['port']} after {timeout:.0f}s; "
                            f"serial log {info['serial_log']} tail:\n{_serial_tail(info)}")
