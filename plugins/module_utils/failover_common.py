@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtnet.failover contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What failover_info and failover_slave_name share: options, scan, report."""
+"""What failover_info and failover_slave_name share: options (also failover_drift's), scan, report.
+
+The options are documented once, in doc_fragments/failover_policy.py."""
 
 from __future__ import annotations
 

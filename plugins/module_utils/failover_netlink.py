@@ -21,6 +21,7 @@ import os
 import socket
 import struct
 import sys
+import traceback
 
 # netlink / rtnetlink constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h)
 NLMSG_ERROR = 2
@@ -262,6 +263,19 @@ def load_pyroute2():
 
     _load_parts()
     return _PR2
+
+
+def pyroute2_import_error():
+    """Load pyroute2 (lean, see load_pyroute2) for a module at import time.
+
+    Returns None when it loads, else the traceback of the ImportError, for
+    ``missing_required_lib`` (``HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None``).
+    """
+    try:
+        load_pyroute2()
+    except ImportError:
+        return traceback.format_exc()
+    return None
 
 
 def _load_parts():

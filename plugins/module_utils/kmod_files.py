@@ -24,6 +24,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import 
 
 
 PROC_CONFIG = '/proc/config.gz'
+DKMS_DIRS = ('updates/dkms', 'extra', 'updates')  # where DKMS installs a module, in search order
 
 
 class FormatError(Exception):
@@ -438,6 +439,28 @@ def module_builtin_listed(kernel, relpath='kernel/net/core/failover.ko', modules
             return any(line.strip() == relpath for line in f)
     except OSError:
         return None
+
+
+def kernel_builtin(kernel, modname, option=None, boot_dir='/boot', modules_dir='/lib/modules'):
+    """Whether ``kernel`` has the module built in: its config ``option``
+    (default CONFIG_<MODNAME>) is y, or modules.builtin lists
+    kernel/net/core/<modname>.ko.  Returns (True, False or None when neither
+    the config nor modules.builtin was found; config value; config source)."""
+    cfg, cfg_src = kernel_config_option(kernel, option or 'CONFIG_%s' % modname.upper(), boot_dir, modules_dir)
+    listed = module_builtin_listed(kernel, 'kernel/net/core/%s.ko' % modname, modules_dir)
+    builtin = True if cfg == 'y' or listed else (False if cfg is not None or listed is not None else None)
+    return builtin, cfg, cfg_src
+
+
+def dkms_ko_path(kernel, modname, modules_dir='/lib/modules'):
+    """The module DKMS installed for ``kernel``: the first <modname>.ko* in
+    /lib/modules/<kernel>/ updates/dkms, extra or updates; None if none."""
+    kdir = os.path.join(modules_dir, kernel)
+    for sub in DKMS_DIRS:
+        path = find_ko(os.path.join(kdir, sub), modname)
+        if path:
+            return path
+    return None
 
 
 def next_boot_kernel(root='/', boot_dir='/boot'):

@@ -58,6 +58,17 @@ def validate_name(kind, name):
     return name
 
 
+def validate_dkms_module(module, dkms_name, dkms_version=None, kernels=()):
+    """validate_name() for what kmod_info and failover_drift read by name: the
+    kernel module, the DKMS package, its version (when given) and kernels."""
+    validate_name('module', module)
+    validate_name('DKMS module', dkms_name)
+    if dkms_version:
+        validate_name('DKMS version', dkms_version)
+    for kernel in kernels:
+        validate_name('kernel', kernel)
+
+
 def builtin_without_sysfs(module, modules_dir='/lib/modules', proc_config='/proc/config.gz'):
     """True when the running kernel has the module built in: listed in
     /lib/modules/<running>/modules.builtin, or for failover CONFIG_FAILOVER=y
@@ -124,6 +135,18 @@ def module_info(module, root=SYS_MODULE, read_params=True):
     if read_params:
         for p in list_params(module, root):
             info['parameters'][p] = _read(os.path.join(d, 'parameters', p))
+    return info
+
+
+def loaded_module(module, root=SYS_MODULE):
+    """module_info() plus the patched failover module's contract: patched
+    (parameters/slave_rename_ok exists), slave_rename_ok as a bool and
+    live_rename (both None when absent)."""
+    info = module_info(module, root)
+    params = info['parameters']
+    info['patched'] = 'slave_rename_ok' in params
+    info['slave_rename_ok'] = normalize_bool(params.get('slave_rename_ok'))
+    info['live_rename'] = params.get('live_rename')
     return info
 
 

@@ -48,6 +48,8 @@ attributes:
     support: full
     platforms: posix
     description: Linux only (sysfs, rtnetlink, DKMS tree).
+extends_documentation_fragment:
+  - virtnet.failover.failover_policy  # netns, master_kinds, standby_template, primary_template, names
 options:
   dkms_name:
     description: DKMS package name of the patched module.
@@ -90,39 +92,6 @@ options:
     elements: str
     choices: [module_builtin, dkms_running_kernel, dkms_next_kernel, module_not_patched, param_value,
               modprobe_file, initramfs, slave_name]
-  netns:
-    description: Name of an existing network namespace to check slave names in (never created).
-    type: str
-  master_kinds:
-    description: Kinds of master links that count as failover masters, as for M(virtnet.failover.failover_info).
-    type: list
-    elements: str
-    choices: [net_failover, bridge, bonding, team]
-    default: [net_failover]
-  standby_template:
-    description: Policy name of the standby slave (C({master}), C({master_index})); empty leaves it unchecked.
-    type: str
-    default: "{master}nsby"
-  primary_template:
-    description: Policy name of the primary slave; empty leaves it unchecked.
-    type: str
-    default: "{master}npri"
-  names:
-    description: Explicit names per master, as for M(virtnet.failover.failover_slave_name).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      master:
-        description: Failover master.
-        type: str
-        required: true
-      standby:
-        description: Name of its standby slave.
-        type: str
-      primary:
-        description: Name of its primary slave.
-        type: str
 notes:
   - The playbook C(virtnet.failover.drift) calls this module once per host and turns the results into a fleet
     report with the P(virtnet.failover.fleet_report#filter) filter.
@@ -231,23 +200,18 @@ elapsed_seconds:
 
 import os
 import time
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import load_pyroute2
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import pyroute2_import_error
 
-try:
-    load_pyroute2()  # the lean import failover_info uses (see failover_netlink)
-except ImportError:
-    HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
+# pyroute2's IPRoute, netns and NetlinkError, imported lean (see failover_netlink) before the rest
+PYROUTE2_IMPORT_ERROR = pyroute2_import_error()
+HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (
     Scan,
+    common_argument_spec,
     groups_report,
     policy_from_params,
 )
@@ -259,25 +223,24 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import 
     version_key,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import (
+    dkms_ko_path,
     find_ko,
     initramfs_find_module,
     initramfs_path,
-    kernel_config_option,
-    module_builtin_listed,
+    kernel_builtin,
     next_boot_kernel,
     read_ko,
     read_modprobe_conf,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import (
     KmodError,
-    module_info,
+    loaded_module,
     normalize_bool,
-    validate_name,
+    validate_dkms_module,
 )
 
 KINDS = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
          "modprobe_file", "initramfs", "slave_name")
-DKMS_DIRS = ("updates/dkms", "extra", "updates")
 ROLLOUT = "run the virtnet.failover.rollout playbook for this host"
 
 
@@ -320,12 +283,7 @@ def pick_version(versions, wanted, running):
 
 def dkms_module_of(kernel, modname, paths, versions, version):
     """srcversion and path of the DKMS module installed for ``kernel``."""
-    path = None
-    kdir = os.path.join(paths.modules_dir, kernel)
-    for sub in DKMS_DIRS:
-        path = find_ko(os.path.join(kdir, sub), modname)
-        if path:
-            break
+    path = dkms_ko_path(kernel, modname, paths.modules_dir)
     if path is None and version:
         mdir = versions.get(version, {}).get("kernels", {}).get(kernel, {}).get("module_dir")
         if mdir:
@@ -348,18 +306,16 @@ def gather_kmod(params, paths):
         srcversion, path = dkms_module_of(kernel, modname, paths, versions, version)
         kernels[kernel] = {"dkms_state": state, "srcversion": srcversion, "module_path": path,
                            "running": kernel == running, "next_boot": kernel == nb}
-    info = module_info(modname, paths.sys_module)
-    parameters = info["parameters"]
-    cfg, _src = kernel_config_option(running, "CONFIG_%s" % modname.upper(), paths.boot_dir, paths.modules_dir)
-    listed = module_builtin_listed(running, "kernel/net/core/%s.ko" % modname, paths.modules_dir)
+    info = loaded_module(modname, paths.sys_module)
+    builtin, _cfg, _src = kernel_builtin(running, modname, boot_dir=paths.boot_dir, modules_dir=paths.modules_dir)
     loaded = {
         "loaded": info["loaded"],
-        "builtin": bool(info["builtin"] or cfg == "y" or listed),
-        "patched": "slave_rename_ok" in parameters,
+        "builtin": bool(info["builtin"] or builtin),
+        "patched": info["patched"],
         "srcversion": info["srcversion"],
         "version": info["version"],
-        "slave_rename_ok": normalize_bool(parameters.get("slave_rename_ok")),
-        "live_rename": parameters.get("live_rename"),
+        "slave_rename_ok": info["slave_rename_ok"],
+        "live_rename": info["live_rename"],
     }
     modprobe = read_modprobe_conf(params["modprobe_file"]) if params["modprobe_file"] else None
     initramfs = None
@@ -510,7 +466,7 @@ def evaluate(params, facts, groups):
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         dkms_name=dict(type="str", default="virtnet-failover"),
         dkms_version=dict(type="str"),
         module=dict(type="str", default="failover"),
@@ -520,27 +476,16 @@ def argument_spec():
         check_initramfs=dict(type="bool", default=True),
         check_names=dict(type="bool", default=True),
         checks=dict(type="list", elements="str", choices=list(KINDS)),
-        netns=dict(type="str"),
-        master_kinds=dict(type="list", elements="str", default=["net_failover"],
-                          choices=["net_failover", "bridge", "bonding", "team"]),
-        standby_template=dict(type="str", default="{master}nsby"),
-        primary_template=dict(type="str", default="{master}npri"),
-        names=dict(type="list", elements="dict", default=[], options=dict(
-            master=dict(type="str", required=True),
-            standby=dict(type="str"),
-            primary=dict(type="str"),
-        )),
     )
+    spec.update(common_argument_spec())  # netns, master_kinds and the naming policy, as failover_info
+    return spec
 
 
 def run(module, paths=None):
     t0 = time.monotonic()
     params = module.params
     try:
-        validate_name("module", params["module"])
-        validate_name("DKMS module", params["dkms_name"])
-        if params["dkms_version"]:
-            validate_name("DKMS version", params["dkms_version"])
+        validate_dkms_module(params["module"], params["dkms_name"], params["dkms_version"])
     except KmodError as exc:
         module.fail_json(msg=str(exc), changed=False)
     groups = []

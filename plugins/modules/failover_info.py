@@ -28,10 +28,6 @@ description:
   - Read-only; never creates a network namespace.
 author:
   - virtnet.failover contributors (@virtnet)
-requirements:
-  - pyroute2 >= 0.7 (0.7, 0.8 and 0.9 are supported)
-  - Linux
-extends_documentation_fragment: []
 attributes:
   check_mode:
     support: full
@@ -39,57 +35,9 @@ attributes:
   diff_mode:
     support: none
     description: Nothing changes, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Linux only (rtnetlink, ethtool ioctl, sysfs).
-options:
-  netns:
-    description:
-      - Name of an existing network namespace (as listed by C(ip netns list), that is a file in C(/run/netns))
-        to inspect instead of the module's own namespace.
-      - The module fails with a clear message when it does not exist; it never creates one.
-    type: str
-  master_kinds:
-    description:
-      - Which kinds of master links count as failover masters.
-      - V(net_failover) is a master whose ethtool driver is C(net_failover).
-      - V(bridge), V(bonding) and V(team) are identified by their rtnl link kind (C(bridge), C(bond), C(team))
-        or their ethtool driver; they are stand-ins, useful for tests in network namespaces.
-    type: list
-    elements: str
-    choices: [net_failover, bridge, bonding, team]
-    default: [net_failover]
-  standby_template:
-    description:
-      - Expected name of the standby slave. C({master}) is replaced by the master's name,
-        C({master_index}) by its ifindex; no other placeholders are allowed.
-      - An empty string leaves standby names unchecked.
-    type: str
-    default: "{master}nsby"
-  primary_template:
-    description:
-      - Expected name of the primary slave, with the same placeholders as O(standby_template).
-      - An empty string leaves primary names unchecked.
-    type: str
-    default: "{master}npri"
-  names:
-    description:
-      - Explicit names per master. They take precedence over the templates for the roles they give.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      master:
-        description: Name of the failover master.
-        type: str
-        required: true
-      standby:
-        description: Expected name of this master's standby slave.
-        type: str
-      primary:
-        description: Expected name of this master's primary slave.
-        type: str
+extends_documentation_fragment:
+  - virtnet.failover.failover_netlink  # requirements, platform
+  - virtnet.failover.failover_policy  # options
 notes:
   - The link dump asks the kernel to skip statistics (C(IFLA_EXT_MASK)) and decodes only the attributes it needs,
     so it stays fast on hosts with thousands of links.
@@ -200,20 +148,13 @@ policy:
   sample: {standby_template: "{master}nsby", primary_template: "{master}npri", names: []}
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import load_pyroute2
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import pyroute2_import_error
 
-try:
-    load_pyroute2()  # pyroute2's IPRoute, netns and NetlinkError (imported lean, see failover_netlink)
-except ImportError:
-    HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
+# pyroute2's IPRoute, netns and NetlinkError, imported lean (see failover_netlink) before the rest
+PYROUTE2_IMPORT_ERROR = pyroute2_import_error()
+HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (
     Scan,

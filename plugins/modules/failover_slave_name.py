@@ -27,9 +27,6 @@ description:
   - Never creates a network namespace.
 author:
   - virtnet.failover contributors (@virtnet)
-requirements:
-  - pyroute2 >= 0.7 (0.7, 0.8 and 0.9 are supported)
-  - Linux
 attributes:
   check_mode:
     support: full
@@ -37,10 +34,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows the slave names per master before and after.
-  platform:
-    support: full
-    platforms: posix
-    description: Linux only (rtnetlink, ethtool ioctl, sysfs).
+extends_documentation_fragment:
+  - virtnet.failover.failover_netlink  # requirements, platform
+  - virtnet.failover.failover_policy  # netns, master_kinds, standby_template, primary_template, names
 options:
   masters:
     description:
@@ -57,54 +53,10 @@ options:
       - This interrupts traffic on that slave, so it is off by default.
     type: bool
     default: false
-  netns:
-    description:
-      - Name of an existing network namespace (a file in C(/run/netns)) to work in instead of the module's own.
-      - The module fails with a clear message when it does not exist; it never creates one.
-    type: str
-  master_kinds:
-    description:
-      - Which kinds of master links count as failover masters.
-      - V(net_failover) is a master whose ethtool driver is C(net_failover).
-      - V(bridge), V(bonding) and V(team) are stand-ins identified by their rtnl link kind or ethtool driver.
-        Their standby is the slave with C(phys_port_name) C(sby), else with driver C(virtio_net), else with
-        the interface alias C(sby) or C(standby); their primary is the slave aliased C(pri) or C(primary),
-        else the lowest-ifindex remaining slave. Other slaves are never renamed.
-    type: list
-    elements: str
-    choices: [net_failover, bridge, bonding, team]
-    default: [net_failover]
-  standby_template:
-    description:
-      - Name for the standby slave. C({master}) is replaced by the master's name, C({master_index}) by its
-        ifindex; other placeholders are an error.
-      - An empty string leaves standby names alone.
-    type: str
-    default: "{master}nsby"
-  primary_template:
-    description:
-      - Name for the primary slave, with the same placeholders as O(standby_template).
-      - An empty string leaves primary names alone.
-    type: str
-    default: "{master}npri"
   names:
     description:
-      - Explicit names per master, taking precedence over the templates for the roles given.
+      - Explicit policy names per master. They take precedence over the templates for the roles they give.
       - A master listed here that is not a failover master is an error.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      master:
-        description: Name of the failover master.
-        type: str
-        required: true
-      standby:
-        description: Name for this master's standby slave.
-        type: str
-      primary:
-        description: Name for this master's primary slave.
-        type: str
 notes:
   - From Linux 6.2 every UP interface can be renamed; on 5.1 to 6.1 failover slaves can be renamed while UP
     thanks to C(IFF_LIVE_RENAME_OK); the patched failover module of this collection can forbid it
@@ -184,18 +136,12 @@ netns:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-import traceback
 
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import load_pyroute2
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import pyroute2_import_error
 
-try:
-    load_pyroute2()  # pyroute2's IPRoute, netns and NetlinkError (imported lean, see failover_netlink)
-except ImportError:
-    HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
+# pyroute2's IPRoute, netns and NetlinkError, imported lean (see failover_netlink) before the rest
+PYROUTE2_IMPORT_ERROR = pyroute2_import_error()
+HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (
     Scan,

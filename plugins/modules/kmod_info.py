@@ -292,26 +292,24 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import 
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import (
     boot_kernels,
+    dkms_ko_path,
     find_ko,
     initramfs_find_module,
     initramfs_path,
-    kernel_config_option,
-    module_builtin_listed,
+    kernel_builtin,
     next_boot_kernel,
     read_ko,
     read_modprobe_conf,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import (
     KmodError,
-    module_info,
-    normalize_bool,
-    validate_name,
+    loaded_module,
+    validate_dkms_module,
 )
 
 MODULES_DIR = '/lib/modules'
 BOOT_DIR = '/boot'
 DKMS_TREE = '/var/lib/dkms'
-DKMS_DIRS = ('updates/dkms', 'extra', 'updates')
 
 
 def _flat_kernels(d):
@@ -323,11 +321,9 @@ def _no_ko():
                 name=None, error=None)
 
 
-def gather_kernel(kernel, modname, versions, wanted):
+def gather_kernel(kernel, modname, versions, wanted, running, next_boot):
     kdir = os.path.join(MODULES_DIR, kernel)
-    cfg, cfg_src = kernel_config_option(kernel, 'CONFIG_FAILOVER', BOOT_DIR, MODULES_DIR)
-    listed = module_builtin_listed(kernel, 'kernel/net/core/%s.ko' % modname, MODULES_DIR)
-    builtin = True if cfg == 'y' or listed else (False if cfg is not None or listed is not None else None)
+    builtin, cfg, cfg_src = kernel_builtin(kernel, modname, 'CONFIG_FAILOVER', BOOT_DIR, MODULES_DIR)
     # DKMS state
     best_state, best_version = 'absent', None
     for v, d in sorted(versions.items(), key=lambda x: version_key(x[0])):
@@ -337,18 +333,14 @@ def gather_kernel(kernel, modname, versions, wanted):
         st = kd['state'] if kd else d['state']
         if STATE_RANK.get(st, 0) > STATE_RANK.get(best_state, 0) or (best_state == 'absent' and st == 'broken'):
             best_state, best_version = st, (v if kd else None)
-    dkms_path = None
-    for sub in DKMS_DIRS:
-        dkms_path = find_ko(os.path.join(kdir, sub), modname)
-        if dkms_path:
-            break
+    dkms_path = dkms_ko_path(kernel, modname, MODULES_DIR)
     dkms_mod = read_ko(dkms_path) if dkms_path else _no_ko()
     stock_path = find_ko(os.path.join(kdir, 'kernel', 'net', 'core'), modname)
     stock = read_ko(stock_path) if stock_path else _no_ko()
     return dict(modules_dir=os.path.isdir(kdir), has_headers=has_headers(kernel, MODULES_DIR),
                 config_failover=cfg, config_source=cfg_src, failover_builtin=builtin,
                 dkms_state=best_state, dkms_version=best_version, dkms_module=dkms_mod,
-                stock_module=stock)
+                stock_module=stock, running=kernel == running, next_boot=kernel == next_boot)
 
 
 def main():
@@ -367,12 +359,7 @@ def main():
     t0 = time.monotonic()
     p = module.params
     try:
-        validate_name('module', p['module'])
-        validate_name('DKMS module', p['dkms_name'])
-        if p['dkms_version']:
-            validate_name('DKMS version', p['dkms_version'])
-        for k in (p['kernels'] or []) + p['initramfs_kernels']:
-            validate_name('kernel', k)
+        validate_dkms_module(p['module'], p['dkms_name'], p['dkms_version'], (p['kernels'] or []) + p['initramfs_kernels'])
     except KmodError as e:
         module.fail_json(msg=str(e))
     modname, name, wanted = p['module'], p['dkms_name'], p['dkms_version']
@@ -411,16 +398,10 @@ def main():
         klist = sorted(ks, key=version_key)
     kernels = {}
     for k in klist:
-        kernels[k] = gather_kernel(k, modname, versions, wanted)
-        kernels[k]['running'] = k == running
-        kernels[k]['next_boot'] = k == nb
+        kernels[k] = gather_kernel(k, modname, versions, wanted, running, nb)
 
     # loaded module
-    info = module_info(modname)
-    params = info['parameters']
-    info['patched'] = 'slave_rename_ok' in params
-    info['slave_rename_ok'] = normalize_bool(params.get('slave_rename_ok')) if info['patched'] else None
-    info['live_rename'] = params.get('live_rename')
+    info = loaded_module(modname)
     run_dkms_src = kernels.get(running, {}).get('dkms_module', {}).get('srcversion')
     info['matches_dkms'] = (info['srcversion'] == run_dkms_src) if info['srcversion'] and run_dkms_src else None
 
@@ -439,9 +420,7 @@ def main():
         wanted_ird.append(k)
     for k in dict.fromkeys(wanted_ird):
         if k not in kernels:
-            kernels[k] = gather_kernel(k, modname, versions, wanted)
-            kernels[k]['running'] = k == running
-            kernels[k]['next_boot'] = k == nb
+            kernels[k] = gather_kernel(k, modname, versions, wanted, running, nb)
         t = time.monotonic()
         ird = initramfs_find_module(initramfs_path(k, BOOT_DIR), modname)
         ird['seconds'] = round(time.monotonic() - t, 4)

@@ -22,23 +22,11 @@ import tempfile
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from netns_lab import NetnsLab  # noqa: E402  pylint: disable=wrong-import-position
-
-BIN = os.path.dirname(sys.executable)
-ANSIBLE_PLAYBOOK = os.path.join(BIN, "ansible-playbook")
-if not os.path.exists(ANSIBLE_PLAYBOOK):
-    ANSIBLE_PLAYBOOK = shutil.which("ansible-playbook") or "ansible-playbook"
-
-
-def collections_path():
-    build = os.path.join(ROOT, ".build", "collections")
-    if os.path.isdir(os.path.join(build, "ansible_collections", "virtnet", "failover")):
-        return build
-    return os.environ.get("ANSIBLE_COLLECTIONS_PATH", build)
+# pylint: disable=wrong-import-position
+from ansible_env import ANSIBLE_PLAYBOOK, collections_path, playbook_env  # noqa: E402
+from netns_lab import NetnsLab  # noqa: E402
 
 
 def pythons():
@@ -99,10 +87,7 @@ class AnsibleRunner:
             path = os.path.join(tmp, "play.yml")
             with open(path, "w") as fh:
                 json.dump(play, fh)  # JSON is YAML
-            env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(),
-                       ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_LOCALHOST_WARNING="false",
-                       ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_NOCOLOR="1",
-                       ANSIBLE_RETRY_FILES_ENABLED="false", PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+            env = playbook_env(collections_path(), ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
             proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", path], env=env,
                                   capture_output=True, text=True, timeout=600, check=False)
             self.last_stdout = proc.stdout + proc.stderr

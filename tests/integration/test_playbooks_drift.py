@@ -22,25 +22,15 @@ import sys
 
 import pytest
 
+from ansible_env import ANSIBLE_PLAYBOOK, ROOT, collections_path, playbook_env
 from netns_lab import NetnsLab, netns_exists
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 PLAYBOOK = os.path.join(ROOT, "playbooks", "drift.yml")
-BIN = os.path.dirname(sys.executable)
-ANSIBLE_PLAYBOOK = os.path.join(BIN, "ansible-playbook")
 
 HOSTS = ("vm1", "vm2", "vm3")  # vm<n> has master enp<n>s0 with slaves enp<n>s0nsby / enp<n>s0npri
 DRIFT_HOST, DRIFT_MASTER, DRIFT_FROM, DRIFT_TO = "vm2", "enp2s0", "enp2s0nsby", "eth7"
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 SUMMARY_HEADER = "| Hosts | OK | Drift | Unreachable | Failed | Other | Drift items |"
-
-
-def collections_path():
-    build = os.path.join(ROOT, ".build", "collections")
-    if os.path.isdir(os.path.join(build, "ansible_collections", "virtnet", "failover")):
-        return build
-    return os.environ.get("ANSIBLE_COLLECTIONS_PATH", build)
 
 
 def master_of(host):
@@ -137,10 +127,8 @@ def run_drift(fleet, tmp_path, extra_hosts=None, check=False):
     }, "hosts": hosts}}
     inv_path = tmp_path / "inventory.json"
     inv_path.write_text(json.dumps(inventory))  # JSON is YAML
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_RETRY_FILES_ENABLED="false", ANSIBLE_HOST_KEY_CHECKING="false",
-               ANSIBLE_LOCALHOST_WARNING="false", PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    env = playbook_env(collections_path(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_FORCE_COLOR="0",
+                       ANSIBLE_HOST_KEY_CHECKING="false")
     env.pop("ANSIBLE_CONFIG", None)
     cmd = [ANSIBLE_PLAYBOOK, "-i", str(inv_path), PLAYBOOK] + (["--check"] if check else [])
     before = snapshot(fleet)

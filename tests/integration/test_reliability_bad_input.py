@@ -27,17 +27,8 @@ import tempfile
 import pytest
 import yaml
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-
-from netns_lab import NetnsLab, unique_name  # noqa: E402  pylint: disable=wrong-import-position
-
-BIN = os.path.dirname(sys.executable)
-ANSIBLE_PLAYBOOK = os.path.join(BIN, "ansible-playbook")
-if not os.path.exists(ANSIBLE_PLAYBOOK):
-    ANSIBLE_PLAYBOOK = shutil.which("ansible-playbook") or "ansible-playbook"
-COLLECTIONS = os.path.join(ROOT, ".build", "collections")
+from ansible_env import ANSIBLE_PLAYBOOK, BUILD_COLLECTIONS as COLLECTIONS, ROOT, playbook_env
+from netns_lab import NetnsLab, unique_name
 
 # Entries that the teammates' own integration tests create and delete while this suite may run
 # in parallel (tests/integration/test_dkms_module.py, kmod compile check): they are not ours and
@@ -261,11 +252,8 @@ def host_snapshot(lab):
 
 
 def _env():
-    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
-                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-                ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="false",
-                ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-                PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    return playbook_env(COLLECTIONS, ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+                        ANSIBLE_PYTHON_INTERPRETER=sys.executable)
 
 
 def _run_play(play, tmp, check=False):

@@ -248,6 +248,25 @@ def test_kernel_config_from_real_headers(tmp_path):
     assert val == 'm' and src.endswith('/build/.config')
 
 
+def test_kernel_builtin_and_dkms_ko_path(tmp_path):
+    boot, mods = tmp_path / 'boot', tmp_path / 'mods'
+    boot.mkdir()
+    (boot / 'config-6.8.0-1-generic').write_text('CONFIG_FAILOVER=y\n')
+    (boot / 'config-6.1.0-56-amd64').write_text('CONFIG_FAILOVER=m\n')
+    (mods / '6.1.0-57-amd64').mkdir(parents=True)
+    (mods / '6.1.0-57-amd64' / 'modules.builtin').write_text('kernel/net/core/failover.ko\n')
+    for kernel, builtin, cfg in (('6.8.0-1-generic', True, 'y'), ('6.1.0-56-amd64', False, 'm'),
+                                 ('6.1.0-57-amd64', True, None), ('0.0.0-none', None, None)):
+        got = kf.kernel_builtin(kernel, 'failover', boot_dir=str(boot), modules_dir=str(mods))
+        assert got[:2] == (builtin, cfg), kernel
+    kdir = mods / '6.1.0-56-amd64'
+    assert kf.dkms_ko_path('6.1.0-56-amd64', 'failover', str(mods)) is None
+    for sub in ('updates', 'extra', 'updates/dkms'):  # the later, the earlier in the search order
+        (kdir / sub).mkdir(parents=True, exist_ok=True)
+        (kdir / sub / 'failover.ko').write_bytes(b'')
+        assert kf.dkms_ko_path('6.1.0-56-amd64', 'failover', str(mods)) == str(kdir / sub / 'failover.ko')
+
+
 def test_modprobe_conf(tmp_path):
     f = tmp_path / 'virtnet-failover.conf'
     f.write_text('# managed by Ansible\noptions failover slave_rename_ok=N  # comment\n'

@@ -51,6 +51,15 @@ def test_validate_name_accepts():
     assert ks.validate_name('parameter', 'slave_rename_ok') == 'slave_rename_ok'
 
 
+def test_validate_dkms_module():
+    ks.validate_dkms_module('failover', 'virtnet-failover', None, ['6.12.118+deb13-amd64'])
+    for args, what in ((('../x', 'virtnet-failover'), 'module'), (('failover', 'a/b'), 'DKMS module'),
+                       (('failover', 'virtnet-failover', '1/..'), 'DKMS version'),
+                       (('failover', 'virtnet-failover', '', ['../../etc']), 'kernel')):
+        with pytest.raises(ks.KmodError, match='invalid %s name' % what):
+            ks.validate_dkms_module(*args)
+
+
 def _fake_module(root, name, params, initstate='live', srcversion='ABCDEF0123456789ABCDEF0'):
     d = root / name
     (d / 'parameters').mkdir(parents=True)
@@ -77,6 +86,17 @@ def test_inspect_param_patched(tmp_path):
     assert mi['loaded'] and not mi['builtin'] and mi['refcnt'] == 2
     assert mi['holders'] == ['net_failover'] and mi['srcversion'] == 'ABCDEF0123456789ABCDEF0'
     assert mi['parameters'] == {'live_rename': 'flag', 'slave_rename_ok': 'Y'}
+
+
+def test_loaded_module(tmp_path):
+    _fake_module(tmp_path, 'failover', {'slave_rename_ok': ('N', 0o644), 'live_rename': ('flag', 0o444)})
+    _fake_module(tmp_path, 'net_failover', {})
+    info = ks.loaded_module('failover', root=str(tmp_path))
+    assert info['patched'] and info['slave_rename_ok'] is False and info['live_rename'] == 'flag'
+    assert info['srcversion'] == 'ABCDEF0123456789ABCDEF0'
+    for name in ('net_failover', 'absent'):
+        info = ks.loaded_module(name, root=str(tmp_path))
+        assert (info['patched'], info['slave_rename_ok'], info['live_rename']) == (False, None, None)
 
 
 def test_inspect_param_stock_failover_hint(tmp_path):

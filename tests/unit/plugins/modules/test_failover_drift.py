@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import copy
 import gzip
-import json
 import os
 import struct
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.virtnet.failover.plugins.modules import failover_drift as fd
+from module_run import run_main
 
 K1 = "6.1.0-56-amd64"
 K2 = "6.1.0-58-cloud-amd64"
@@ -350,12 +349,7 @@ def test_order_and_checks_filter(host):
 
 def run_module(args, capsys, monkeypatch, host):
     monkeypatch.setattr(fd, "Paths", lambda: host.paths)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            fd.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+    return run_main(fd.main, args, capsys)
 
 
 def tree_digest(base):

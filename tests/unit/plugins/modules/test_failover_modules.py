@@ -8,23 +8,20 @@ only reads or fails validation before any rename.
 
 from __future__ import annotations
 
-import json
+import importlib
+import types
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
+from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import common_argument_spec
-from ansible_collections.virtnet.failover.plugins.modules import failover_info, failover_slave_name
+from ansible_collections.virtnet.failover.plugins.modules import failover_drift, failover_info, failover_slave_name
+from module_run import run_main
 
 
 def run(module, args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            module.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+    return run_main(module.main, args, capsys)
 
 
 def host_links():
@@ -77,16 +74,38 @@ def test_slave_name_names_for_unknown_master(capsys):
     assert res["rc"] == 1 and "'ghost0', which is not a failover master" in res["msg"]
 
 
-@pytest.mark.parametrize("module", [failover_info, failover_slave_name])
-def test_documented_options_match_argument_spec(module):
+class CollectionFragments:
+    """The fragment loader ansible-doc uses, for this collection's doc_fragments only."""
+
+    def get(self, name):
+        namespace, collection, fragment = name.split(".")
+        mod = importlib.import_module("ansible_collections.%s.%s.plugins.doc_fragments.%s"
+                                      % (namespace, collection, fragment))
+        return types.SimpleNamespace(DOCUMENTATION=mod.ModuleDocFragment.DOCUMENTATION, ansible_name=name)
+
+
+def merged_doc(module):
+    """The module's DOCUMENTATION with its doc fragments merged in, as ansible-doc shows it."""
     doc = yaml.safe_load(module.DOCUMENTATION)
+    add_fragments(doc, module.__file__, fragment_loader=CollectionFragments(), is_module=True)
+    return doc
+
+
+@pytest.mark.parametrize("module", [failover_info, failover_slave_name, failover_drift])
+def test_documented_options_match_argument_spec(module):
+    doc = merged_doc(module)
     spec = common_argument_spec()
     if module is failover_slave_name:
         spec.update(masters={"default": []}, down_rename_up={"default": False})
+    if module is failover_drift:
+        spec = failover_drift.argument_spec()
     assert set(doc["options"]) == set(spec)
     for name, opt in doc["options"].items():
         assert opt.get("default") == spec[name].get("default"), name
+        assert opt.get("choices") == spec[name].get("choices"), name
+        assert opt.get("description"), name
     assert set(doc["attributes"]) == {"check_mode", "diff_mode", "platform"}
+    assert any(r.startswith("pyroute2 >= 0.7") for r in doc["requirements"])
     ret = yaml.safe_load(module.RETURN)
     assert "groups" in ret
 
