@@ -15,11 +15,12 @@ COLLECTIONS := $(BUILD)/collections
 COLL_LINK := $(COLLECTIONS)/ansible_collections/virtnet/failover
 SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/virtnet-failover-sanity
 SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
-# Molecule scenarios run by `make molecule` and so by `make test` (two at a
-# time, see JOBS). These are the scenarios that have passed in the lab; the
-# others (see docs/lab.md) run by name, e.g. `make molecule SCENARIOS=drift`,
-# or all of them with `make molecule SCENARIOS=all`.
-SCENARIOS ?= lab
+# Molecule scenarios run by `make molecule` and so by `make test`, two at a
+# time (JOBS), in this order: default and debian13 first (fresh guests, the
+# first converge; they save the converged disks), then the scenarios that
+# boot those snapshots (see docs/lab.md). The others run by name, e.g.
+# `make molecule SCENARIOS=reliability`, or all with SCENARIOS=all.
+SCENARIOS ?= default debian13 drift hotplug remove rename_disabled fleet preflight lab
 JOBS ?= 2
 
 export PATH := $(BIN):$(PATH)

@@ -43,7 +43,9 @@ def fmt(sec: float) -> str:
 
 
 def discover() -> list[str]:
-    return sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml") if p.parent.name != "resources")
+    names = (p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml") if p.parent.name != "resources")
+    # default and debian13 first: they save the converged snapshots others boot
+    return sorted(names, key=lambda n: (n not in ("default", "debian13"), n))
 
 
 class Run:
