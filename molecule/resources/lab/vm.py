@@ -306,7 +306,7 @@ def converged_path(image: str) -> Path:
 def _snapshot_usable(snap: Path, base: Path) -> bool:
     if not (snap.exists() and base.exists()):
         return False
-    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(snap)], capture_output=True, text=True)
+    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(snap)], capture_output=True, text=True, check=False)
     with contextlib.suppress(ValueError):
         return out.returncode == 0 and json.loads(out.stdout).get("backing-filename") == str(base)
     return False
