@@ -22,7 +22,7 @@ SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
 # (drift hotplug remove rename_disabled fleet preflight reliability
 # kmod_module) run by name, e.g. `make molecule SCENARIOS=drift`, or all of
 # them with SCENARIOS=all.
-SCENARIOS ?= debian13 lab
+SCENARIOS ?= default debian13 lab
 JOBS ?= 2
 
 export PATH := $(BIN):$(PATH)
