@@ -330,7 +330,7 @@ def save(name: str, state_dir: Path | None = None, timeout: float = 180) -> Path
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}")
     shutil.copyfile(info["overlay"], tmp)
     os.replace(tmp, dest)
-    for old in dest.parent.glob(f"{lab_image.image_dir(image).name.split('-')[0]}-*.qcow2"):
+    for old in dest.parent.glob(f"{image}-*.qcow2"):
         if old != dest and old.stat().st_mtime < time.time() - 3600:
             with contextlib.suppress(OSError):
                 old.unlink()
