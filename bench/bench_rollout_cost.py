@@ -51,8 +51,8 @@ def rollout(info, res, tmp, label="first rollout"):
     state = labbench.guest(info, "cat /sys/module/failover/parameters/live_rename 2>/dev/null || echo stock; "
                                  "cat /sys/module/failover/parameters/slave_rename_ok 2>/dev/null || true").split()
     ok = bool(state) and state[0] in ("flag", "notifier")
-    res.goal("patched module active after the reboot (live_rename)", 0, "flag|notifier", ok,
-             fmt=" ".join(state) or "none")
+    res.goal("patched module active after the reboot (live_rename)", " ".join(state) or "none", "flag|notifier", ok,
+             fmt="%s")
     return steps
 
 
