@@ -15,6 +15,7 @@ Interrupting (Ctrl-C, SIGTERM) stops the running scenarios and their VMs
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import signal
@@ -56,13 +57,14 @@ def discover() -> list[str]:
     return sorted(names, key=lambda n: (n not in ("default", "debian13"), n))
 
 
-def needs(name: str) -> set[str]:
-    """The producer scenarios whose snapshot scenario `name` boots."""
+@functools.cache
+def needs(name: str) -> frozenset[str]:
+    """The producer scenarios whose snapshot scenario `name` boots (read once per scenario)."""
     try:
         text = (ROOT / "molecule" / name / "molecule.yml").read_text()
     except OSError:
-        return set()
-    return {PRODUCERS[i] for i in IMAGE_RE.findall(text) if i in PRODUCERS} - {name}
+        return frozenset()
+    return frozenset({PRODUCERS[i] for i in IMAGE_RE.findall(text) if i in PRODUCERS} - {name})
 
 
 def next_ready(pending: list[str], busy: set[str]) -> str | None:
