@@ -12,14 +12,19 @@ a rerun converges.  The guest is reused across the cases, in this order:
 2. kill_dkms       SIGKILL of ansible-playbook while `dkms build` runs on the guest.
 3. kill_initramfs  SIGKILL of the rerun while update-initramfs runs on the guest.
 4. reboot_timeout  the rerun reboots the guest; QMP `stop` pauses it right after the reboot
-                   starts, kmod_reboot_timeout is small: batch 1 fails with a clear message and
+                   starts, kmod_reboot_timeout is 30 s (the reboot task is stopped after
+                   2 x 30 + 120 s): batch 1 fails with a clear message and
                    batch 2 (a second inventory alias of the guest) never starts.  QMP `cont`.
-5. converge        the rerun converges (zero or few changes) and the guest runs the patched
-                   module with a working failover pair after its reboot; a further rerun
-                   changes nothing.
+5. converge        a rerun with the roles forced (failover_rollout_force) converges and the
+                   guest runs the patched module with a working failover pair; a further
+                   plain rerun takes the fast path (report: already converged), changes
+                   nothing, and the drift check is clean.
 6. kernel_update   install the second kernel baked into the image (/root/kernel-update/*.deb):
-                   DKMS builds for it (AUTOINSTALL); removing that build makes the drift check
-                   report dkms_next_kernel; a rollout rerun rebuilds it and drift is clean.
+                   DKMS builds for it (AUTOINSTALL), drift is clean; removing that build makes
+                   the drift check report dkms_next_kernel for it (exit 2) and changes nothing.
+                   (That a rollout rebuilds a missing build is the drift scenario's last step,
+                   for the running kernel; here it would cost another DKMS build and
+                   initramfs under TCG.)
 
 Writes a JSON report (cases, assertions, seconds) to --report.  Exit 1 on the first failed
 assertion (the message says which), 0 when every case passed.
@@ -318,7 +323,7 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
 
     def reboot_timeout(self):
         self.begin("reboot_timeout", "guest paused (QMP stop) right after the reboot starts, small timeout")
-        inv = self.inventory(standin=True, kmod_reboot_timeout=60)
+        inv = self.inventory(standin=True, kmod_reboot_timeout=30)
         paused = {}
         serial = self.info.get("serial_log")
 
@@ -369,8 +374,9 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
         self.end(rollout_seconds=run["seconds"], resumed_reboot_seconds=secs, paused_after=paused.get("waited"))
 
     def converge(self):
-        self.begin("converge", "rerun converges; the guest runs the patched module with a working pair")
-        run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "if_needed"}, tag="converge")
+        self.begin("converge", "rerun (roles forced) converges; the guest runs the patched module with a working pair")
+        run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "if_needed", "failover_rollout_force": True},
+                            tag="converge")
         self.check("the rerun succeeds", run["rc"] == 0, run["output"][-2000:])
         st = self.state()
         self.assert_pair(st, patched=True)
@@ -379,6 +385,11 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
         changed = again["timing"].get("recap", {}).get(self.name, {}).get("changed")
         self.check("a further rerun changes nothing", again["rc"] == 0 and changed == 0,
                    [t["name"] for t in again["timing"].get("tasks", []) if t["changed"] and t["host"] == self.name])
+        report = os.path.join(self.work, "report", "rollout-report.json")
+        hosts = json.load(open(report))["hosts"] if os.path.exists(report) else []
+        self.check("the further rerun took the fast path (report: already converged)",
+                   [h.get("status") for h in hosts] == ["ok"] and "already converged" in hosts[0].get("message", ""),
+                   hosts)
         drift = self.playbook(DRIFT, self.inventory(), tag="drift_clean")
         self.check("drift reports the guest clean", drift["rc"] == 0, drift["output"][-1500:])
         self.end(rollout_seconds=run["seconds"], rerun_seconds=again["seconds"], drift_seconds=drift["seconds"])
@@ -408,11 +419,10 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
         kinds = open(report).read() if os.path.exists(report) else drift["output"]
         self.check("drift fails and reports dkms_next_kernel", drift["rc"] != 0 and "dkms_next_kernel" in kinds,
                    kinds[-1500:])
-        run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "never"}, tag="rebuild_new_kernel")
-        self.check("a rollout rerun rebuilds it", run["rc"] == 0, run["output"][-2000:])
+        self.check("the drift item names the new kernel %s" % new, new in kinds, kinds[-1500:])
         status = self.sh("dkms status -m virtnet-failover -k %s" % shlex.quote(new))
-        self.check("installed again for %s" % new, "installed" in status, status)
-        self.end(new_kernel=new, rebuild_seconds=run["seconds"])
+        self.check("the drift check changed nothing (still no build for %s)" % new, "installed" not in status, status)
+        self.end(new_kernel=new)
 
 
 def main():
