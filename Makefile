@@ -18,15 +18,15 @@ SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
 # Molecule scenarios run by `make molecule` and so by `make test`, JOBS at a
 # time, in this order as slots free up: default and debian13 first (fresh
 # guests, the first converge; they save the converged disks drift, hotplug,
-# remove, rename_disabled and fleet boot, and those wait for them -- see
-# docs/lab.md), then reliability (the preflight refusals and the six lab
-# faults of docs/reliability.md on one guest), then the rest. Run by name,
-# not here: preflight (its play is the first part of reliability), lab (the
-# lab's own check, a re-plug on both images: default and debian13 do the
-# same) and kmod_module (the module installed by hand; the role's scenarios
-# cover the same matrix): `make molecule SCENARIOS=lab`, or every scenario
-# with SCENARIOS=all.
-SCENARIOS ?= default debian13 reliability drift hotplug remove rename_disabled fleet
+# fleet, remove and rename_disabled boot, and those wait for them -- see
+# docs/lab.md), then the rest. Run by name, not here: reliability (the
+# preflight refusals and the six lab faults of docs/reliability.md on one
+# guest: about 46 min of one core under TCG, which the suite's 60-minute
+# budget on 2 cores cannot absorb beside the other scenarios -- measured in
+# docs/reliability.md) and kmod_module (the module installed by hand; the
+# role's scenarios cover the same matrix): `make molecule
+# SCENARIOS=reliability`, or every scenario with SCENARIOS=all.
+SCENARIOS ?= default debian13 drift hotplug fleet remove rename_disabled preflight lab
 JOBS ?= 2
 
 export PATH := $(BIN):$(PATH)

@@ -37,7 +37,9 @@ def lab():
 def image_ready(image):
     try:
         import image as lab_image  # pylint: disable=import-outside-toplevel
-        return (lab_image.image_dir(image) / "disk.qcow2").exists()
+        # IMAGE-converged boots the converged snapshot when there is one, the base image otherwise
+        base = image[:-len("-converged")] if image.endswith("-converged") else image
+        return (lab_image.image_dir(base) / "disk.qcow2").exists()
     except Exception:  # noqa: BLE001  pylint: disable=broad-except
         return False
 
