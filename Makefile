@@ -54,8 +54,12 @@ host-packages:
 		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages: $$missing (run make setup as root)"; exit 1; fi; \
 		echo "installing Debian packages: $$missing"; \
 		apt-get update -q; \
+		prc=/usr/sbin/policy-rc.d; if [ ! -e $$prc ]; then printf '#!/bin/sh\nexit 101\n' > $$prc; chmod 755 $$prc; trap "rm -f $$prc" EXIT; fi; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+	@# promtool comes with Debian's prometheus server: keep the server off.
+	@if command -v systemctl >/dev/null && systemctl is-enabled -q prometheus 2>/dev/null; then \
+		systemctl disable -q prometheus; if [ -d /run/systemd/system ]; then systemctl stop prometheus; fi; fi
 
 venv: $(VENV)/.stamp
 
