@@ -44,6 +44,16 @@ options:
     description: Title of the report.
     type: str
     default: Failover fleet drift report
+  facts:
+    description:
+      - Mapping of host name to a registered M(virtnet.failover.failover_drift) result read for the facts only
+        (kernels, DKMS version, module state, failover groups). It fills the facts a host's result lacks; the
+        rollout playbook passes a read after the rollout, so hosts it rolled out show their kernels.
+    type: dict
+  require_group:
+    description: A host without any failover group is not healthy (RV(_value.hosts[].groups_healthy)).
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -74,8 +84,13 @@ _value:
         kinds (drift kind -> number of hosts)."
       type: dict
     hosts:
-      description: "One entry per host, sorted by name: host, status, message, running_kernel, next_boot_kernel,
-        dkms_version, drift (list of items kind, subject, expected, actual, message, remedy)."
+      description:
+        - "One entry per host, sorted by name: host, status, message, running_kernel, next_boot_kernel,
+          dkms_version, drift (list of items kind, subject, expected, actual, message, remedy)."
+        - "Module and group facts (null when not read): module_mechanism (the patched module's C(live_rename):
+          C(flag), C(notifier) or C(unsupported)), patched_module_loaded, slave_rename_ok (run-time value),
+          groups (number of failover groups), groups_healthy and group_problems (master UP, both slaves,
+          names per policy; no group at all is a problem unless O(require_group=false))."
       type: list
       elements: dict
     by_kind: {description: Drift kind -> sorted host names., type: dict}
@@ -84,6 +99,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import group_problems
 
 try:
     import jmespath
@@ -119,14 +136,34 @@ def _lit(value):
     return to_text(value).replace("\\", "\\\\").replace("'", "\\'")
 
 
-def _entry(host, result):
-    entry = {"host": host, "status": "ok", "message": "", "running_kernel": None, "next_boot_kernel": None,
-             "dkms_version": None, "drift": []}
+FACT_KEYS = ("running_kernel", "next_boot_kernel", "dkms_version", "module_mechanism", "patched_module_loaded",
+             "slave_rename_ok", "groups", "groups_healthy", "group_problems")
+
+
+def _facts(result, require_group=True):
+    """The facts of a failover_drift result (or of a rollout record that copied some of them)."""
+    if not isinstance(result, dict):
+        return {}
+    facts = {k: result.get(k) for k in ("running_kernel", "next_boot_kernel", "dkms_version")}
+    loaded = result.get("loaded_module")
+    if isinstance(loaded, dict):
+        facts["module_mechanism"] = loaded.get("live_rename")
+        facts["patched_module_loaded"] = bool(loaded.get("loaded") and loaded.get("patched"))
+        facts["slave_rename_ok"] = loaded.get("slave_rename_ok")
+    if isinstance(result.get("groups"), list):
+        problems = group_problems(result["groups"], require_group)
+        facts.update(groups=len(result["groups"]), groups_healthy=not problems, group_problems=problems)
+    return facts
+
+
+def _entry(host, result, fallback=None, require_group=True):
+    entry = {"host": host, "status": "ok", "message": "", "drift": []}
+    entry.update(dict.fromkeys(FACT_KEYS))
+    for source in (_facts(fallback, require_group), _facts(result, require_group)):
+        entry.update({k: v for k, v in source.items() if v is not None})
     if result is None or not isinstance(result, dict):
         entry.update(status="unreachable", message="no result from this host (unreachable or not run)")
         return entry
-    for key in ("running_kernel", "next_boot_kernel", "dkms_version"):
-        entry[key] = result.get(key)
     if result.get("unreachable"):
         entry.update(status="unreachable", message=to_text(result.get("msg") or "host unreachable"))
         return entry
@@ -149,7 +186,8 @@ def _entry(host, result):
     return entry
 
 
-def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Failover fleet drift report"):
+def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Failover fleet drift report", facts=None,
+                 require_group=True):
     """Build the report dict (see DOCUMENTATION)."""
     _require_jmespath()
     if results is None:
@@ -159,7 +197,8 @@ def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Fai
                                  % type(results).__name__)
     names = list(hosts) if hosts is not None else list(results)
     names = sorted(dict.fromkeys([to_text(h) for h in names] + [to_text(h) for h in results]))
-    data = {"hosts": [_entry(h, results.get(h)) for h in names]}
+    facts = facts if isinstance(facts, dict) else {}
+    data = {"hosts": [_entry(h, results.get(h), facts.get(h), require_group) for h in names]}
 
     kinds_seen = _q(Q_KINDS, data) or []
     order = {k: n for n, k in enumerate(KIND_ORDER)}

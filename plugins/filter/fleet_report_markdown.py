@@ -15,7 +15,7 @@ description:
   - Renders the output of P(virtnet.failover.fleet_report#filter) as Markdown.
   - "Sections: a one-line verdict, a summary table (hosts, ok, drift, unreachable, failed, other, drift items)
     with the number of hosts per drift kind, a table of every host (status, running and next-boot kernel,
-    drift kinds or message), one table per drift kind listing the hosts with that drift (subject, expected,
+    DKMS version, the module's rename mechanism, drift kinds or message), one table per drift kind listing the hosts with that drift (subject, expected,
     actual, remedy), and the hosts that could not be checked with the reason."
   - Table cells escape C(|) and line breaks. The per-kind tables are selected with JMESPath queries.
 requirements:
@@ -100,9 +100,10 @@ def fleet_report_markdown(report):
     rows = []
     for h in report["hosts"]:
         kinds = sorted(set(_q("drift[].kind", h) or []))
-        rows.append([h["host"], h["status"], h.get("running_kernel"), h.get("next_boot_kernel"),
-                     ", ".join(kinds) if kinds else h.get("message")])
-    lines += _table(["Host", "Status", "Running kernel", "Next-boot kernel", "Drift / message"], rows)
+        rows.append([h["host"], h["status"], h.get("running_kernel"), h.get("next_boot_kernel"), h.get("dkms_version"),
+                     h.get("module_mechanism"), ", ".join(kinds) if kinds else h.get("message")])
+    lines += _table(["Host", "Status", "Running kernel", "Next-boot kernel", "DKMS version", "Mechanism",
+                     "Drift / message"], rows)
     if report["by_kind"]:
         lines += ["", "## Hosts by drift kind"]
         for kind, hosts in report["by_kind"].items():
