@@ -23,6 +23,8 @@ import struct
 import sys
 import traceback
 
+from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import kstrtobool
+
 # netlink / rtnetlink constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h)
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
@@ -552,9 +554,7 @@ def kernel_module_state(sys_root="/sys", modules_root="/lib/modules", release=No
     builtin = listed_builtin or (present and initstate is None)
     params = os.path.join(mod, "parameters")
     rename_ok_raw = _read(os.path.join(params, "slave_rename_ok")) if present else None
-    rename_ok = None
-    if rename_ok_raw is not None:
-        rename_ok = rename_ok_raw.upper() in ("Y", "1", "TRUE")
+    rename_ok = kstrtobool(rename_ok_raw)
     live = _read(os.path.join(params, "live_rename")) if present else None
     return {
         "loaded": bool(builtin or initstate == "live"),

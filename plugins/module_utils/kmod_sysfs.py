@@ -13,10 +13,10 @@ import re
 import stat
 import zlib
 
+from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import kstrtobool, to_bool
+
 SYS_MODULE = '/sys/module'
 
-_TRUE = frozenset(('y', 'yes', '1', 'true', 'on'))
-_FALSE = frozenset(('n', 'no', '0', 'false', 'off'))
 _NAME_RE = re.compile(r'^[A-Za-z0-9_.+-]+$')  # '+' occurs in kernel releases (6.12.118+deb13-amd64)
 
 PATCHED_HINT = ("failover is the stock module; install the patched module with "
@@ -25,23 +25,6 @@ PATCHED_HINT = ("failover is the stock module; install the patched module with "
 
 class KmodError(Exception):
     """An error with a message meant for the user."""
-
-
-def normalize_bool(value):
-    """True/False for the usual spellings of a boolean (Y/N, 1/0, yes/no,
-    true/false, on/off, Python bool), None for anything else."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return {1: True, 0: False}.get(value)
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
 
 
 def is_bool_text(value):
@@ -145,7 +128,7 @@ def loaded_module(module, root=SYS_MODULE):
     info = module_info(module, root)
     params = info['parameters']
     info['patched'] = 'slave_rename_ok' in params
-    info['slave_rename_ok'] = normalize_bool(params.get('slave_rename_ok'))
+    info['slave_rename_ok'] = kstrtobool(params.get('slave_rename_ok'))
     info['live_rename'] = params.get('live_rename')
     return info
 
@@ -201,7 +184,7 @@ def desired_text(current, value):
 
     Returns (text, equal)."""
     if is_bool_text(current):
-        b = normalize_bool(value)
+        b = to_bool(value)
         if b is None:
             raise KmodError("parameter is boolean (the kernel shows %s); value %r is not a boolean: "
                             "use one of Y/N, 1/0, yes/no, true/false, on/off" % (current, value))

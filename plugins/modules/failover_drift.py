@@ -26,6 +26,13 @@ description:
   - C(param_value) - the run-time value of C(slave_rename_ok) differs from O(slave_rename_ok).
   - C(modprobe_file) - O(modprobe_file) is missing, its content differs from O(modprobe_content), or its
     C(options failover slave_rename_ok=) differs from O(slave_rename_ok).
+  - C(modprobe_bad_option) - an C(options MODULE) line in any modprobe.d file modprobe reads
+    (C(*.conf) in C(/etc/modprobe.d), C(/run/modprobe.d), C(/usr/local/lib/modprobe.d), C(/lib/modprobe.d),
+    C(/usr/lib/modprobe.d); a file name in an earlier directory hides the same name in later ones) gives a
+    parameter the module ignores at load time - an unknown name, a C(slave_rename_ok) value the kernel's
+    C(kstrtobool) refuses, or any value for the read-only C(live_rename). The subject is C(FILE:LINE).
+  - Boolean values are read as the kernel reads them (C(kstrtobool) - C(1/0), C(y/n), C(yes/no), C(on/off),
+    C(true/false) and any text starting like them).
   - C(initramfs) - the initramfs of the next-boot kernel carries a C(failover.ko) that is not the DKMS build
     for that kernel (the stock module would load from the initramfs at boot), or cannot be read.
   - C(slave_name) - a failover slave is not named as the policy (O(standby_template), O(primary_template),
@@ -91,7 +98,7 @@ options:
     type: list
     elements: str
     choices: [module_builtin, dkms_running_kernel, dkms_next_kernel, module_not_patched, param_value,
-              modprobe_file, initramfs, slave_name]
+              modprobe_file, modprobe_bad_option, initramfs, slave_name]
 notes:
   - The playbook C(virtnet.failover.drift) calls this module once per host and turns the results into a fleet
     report with the P(virtnet.failover.fleet_report#filter) filter.
@@ -235,37 +242,40 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import (
     KmodError,
     loaded_module,
-    normalize_bool,
     validate_dkms_module,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import (
+    MODPROBE_DIRS,
+    ROLLOUT,
+    bad_option_items,
+    config_files,
+    drift_item,
+    modprobe_file_items,
+    module_options,
 )
 
 KINDS = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
-         "modprobe_file", "initramfs", "slave_name")
-ROLLOUT = "run the virtnet.failover.rollout playbook for this host"
+         "modprobe_file", "modprobe_bad_option", "initramfs", "slave_name")
 
 
 class Paths:
     """Where the module reads; the unit tests point these at a fake tree."""
 
     def __init__(self, root="/", sys_module="/sys/module", modules_dir="/lib/modules", boot_dir="/boot",
-                 dkms_tree="/var/lib/dkms", running=None):
+                 dkms_tree="/var/lib/dkms", running=None, modprobe_dirs=MODPROBE_DIRS):
         self.root = root
         self.sys_module = sys_module
         self.modules_dir = modules_dir
         self.boot_dir = boot_dir
         self.dkms_tree = dkms_tree
         self.running = running or os.uname().release
+        self.modprobe_dirs = modprobe_dirs
 
 
 def _bool_text(value):
     if value is None:
         return "unset"
     return "1 (Y)" if value else "0 (N)"
-
-
-def _item(kind, subject, expected, actual, message, remedy):
-    return {"kind": kind, "subject": subject, "expected": expected, "actual": actual,
-            "message": message, "remedy": remedy}
 
 
 def pick_version(versions, wanted, running):
@@ -318,6 +328,9 @@ def gather_kmod(params, paths):
         "live_rename": info["live_rename"],
     }
     modprobe = read_modprobe_conf(params["modprobe_file"]) if params["modprobe_file"] else None
+    options = None
+    if not params.get("checks") or "modprobe_bad_option" in params["checks"]:
+        options = module_options(config_files(paths.modprobe_dirs), modname)
     initramfs = None
     # the initramfs read is the slowest check: skip it when it is not asked for
     if params["check_initramfs"] and (not params.get("checks") or "initramfs" in params["checks"]):
@@ -328,32 +341,8 @@ def gather_kmod(params, paths):
                      "member": found["member"], "srcversion": found["srcversion"], "error": found["error"]}
     return {"running_kernel": running, "next_boot_kernel": nb, "next_boot_source": nb_source,
             "dkms_version": version, "dkms_versions": sorted(versions, key=version_key), "kernels": kernels,
-            "loaded_module": loaded, "modprobe": modprobe, "initramfs": initramfs}
-
-
-def _modprobe_items(params, modprobe):
-    path = params["modprobe_file"]
-    wanted = params["slave_rename_ok"]
-    remedy = "%s (the kmod role writes %s)" % (ROLLOUT, path)
-    if not modprobe["exists"]:
-        return [_item("modprobe_file", path, "present", "missing",
-                      "%s is missing: the module loads with its built-in default at the next boot" % path, remedy)]
-    content = params["modprobe_content"]
-    if content is not None:
-        if modprobe["content"].rstrip("\n") != content.rstrip("\n"):
-            return [_item("modprobe_file", path, content.rstrip("\n"), modprobe["content"].rstrip("\n"),
-                          "%s differs from the policy content" % path, remedy)]
-        return []
-    if wanted is None:
-        return []
-    raw = modprobe["options"].get(params["module"].replace("-", "_"), {}).get("slave_rename_ok")
-    have = normalize_bool(raw)
-    if have != wanted:
-        return [_item("modprobe_file", path, "options %s slave_rename_ok=%d" % (params["module"], int(wanted)),
-                      "slave_rename_ok=%s" % raw if raw is not None else "no slave_rename_ok option",
-                      "%s sets slave_rename_ok=%s, the policy wants %d" % (path, raw if raw is not None else "nothing",
-                                                                           int(wanted)), remedy)]
-    return []
+            "loaded_module": loaded, "modprobe": modprobe, "modprobe_options": options,
+            "initramfs": initramfs}
 
 
 def evaluate(params, facts, groups):
@@ -369,7 +358,7 @@ def evaluate(params, facts, groups):
     modname = params["module"]
 
     if loaded["builtin"]:
-        items.append(_item(
+        items.append(drift_item(
             "module_builtin", running, "%s built as a module (CONFIG_%s=m)" % (modname, modname.upper()), "built in",
             "%s is built into the running kernel %s; a DKMS module cannot replace it" % (modname, running),
             "boot a kernel that builds %s as a module (CONFIG_%s=m)" % (modname, modname.upper())))
@@ -378,7 +367,7 @@ def evaluate(params, facts, groups):
         state = kernels[running]["dkms_state"]
         if state != "installed" or not kernels[running]["module_path"]:
             actual = state if state != "installed" else "installed, but no module file under /lib/modules/%s" % running
-            items.append(_item(
+            items.append(drift_item(
                 "dkms_running_kernel", running, "%s installed" % label, actual,
                 "%s is not installed for the running kernel %s (%s)" % (label, running, actual),
                 "%s (or: dkms install %s -k %s)" % (ROLLOUT, label, running)))
@@ -386,7 +375,7 @@ def evaluate(params, facts, groups):
             nstate = kernels[nb]["dkms_state"]
             if nstate != "installed" or not kernels[nb]["module_path"]:
                 actual = nstate if nstate != "installed" else "installed, but no module file under /lib/modules/%s" % nb
-                items.append(_item(
+                items.append(drift_item(
                     "dkms_next_kernel", nb, "%s installed" % label, actual,
                     "%s is not installed for the next-boot kernel %s (%s): after the next reboot the stock %s "
                     "module loads" % (label, nb, actual, modname),
@@ -394,19 +383,19 @@ def evaluate(params, facts, groups):
 
         want_src = kernels[running]["srcversion"]
         if not loaded["loaded"]:
-            items.append(_item(
+            items.append(drift_item(
                 "module_not_patched", modname, "patched %s loaded" % modname, "not loaded",
                 "the %s module is not loaded" % modname,
                 "load it (modprobe %s), or reboot; %s" % (modname, ROLLOUT)))
         elif not loaded["patched"]:
-            items.append(_item(
+            items.append(drift_item(
                 "module_not_patched", modname, "patched %s (srcversion %s)" % (modname, want_src or "of the DKMS build"),
                 "stock module" + (" (srcversion %s)" % loaded["srcversion"] if loaded["srcversion"] else ""),
                 "the loaded %s module is the stock one, not the patched DKMS build" % modname,
                 "reboot the host (the patched module is active after a reboot once it is installed and in the "
                 "initramfs); %s" % ROLLOUT))
         elif want_src and loaded["srcversion"] and loaded["srcversion"] != want_src:
-            items.append(_item(
+            items.append(drift_item(
                 "module_not_patched", modname, "srcversion %s (DKMS build for %s)" % (want_src, running),
                 "srcversion %s" % loaded["srcversion"],
                 "the loaded %s module (srcversion %s) is not the DKMS build installed for %s (%s): a reboot is "
@@ -415,7 +404,7 @@ def evaluate(params, facts, groups):
 
     wanted = params["slave_rename_ok"]
     if wanted is not None and loaded["patched"] and loaded["slave_rename_ok"] != wanted:
-        items.append(_item(
+        items.append(drift_item(
             "param_value", "%s.slave_rename_ok" % modname, _bool_text(wanted), _bool_text(loaded["slave_rename_ok"]),
             "/sys/module/%s/parameters/slave_rename_ok is %s, the policy wants %s"
             % (modname, _bool_text(loaded["slave_rename_ok"]), _bool_text(wanted)),
@@ -423,7 +412,10 @@ def evaluate(params, facts, groups):
             % (ROLLOUT, int(wanted), modname)))
 
     if facts["modprobe"] is not None:
-        items.extend(_modprobe_items(params, facts["modprobe"]))
+        items.extend(modprobe_file_items(params["modprobe_file"], modname, params["slave_rename_ok"],
+                                         params["modprobe_content"], facts["modprobe"]))
+    if facts.get("modprobe_options"):
+        items.extend(bad_option_items(facts["modprobe_options"], modname, params["modprobe_file"]))
 
     ird = facts["initramfs"]
     if ird is not None and not loaded["builtin"]:
@@ -431,12 +423,12 @@ def evaluate(params, facts, groups):
         want = kernels.get(kernel, {}).get("srcversion")
         remedy = "update-initramfs -u -k %s (the rollout does it)" % kernel
         if ird["error"]:
-            items.append(_item("initramfs", ird["path"], "readable, with the DKMS %s module" % modname,
+            items.append(drift_item("initramfs", ird["path"], "readable, with the DKMS %s module" % modname,
                                "unreadable: %s" % ird["error"],
                                "cannot read the initramfs %s of %s: %s" % (ird["path"], kernel, ird["error"]),
                                "check the file, then %s" % remedy))
         elif want and ird["found"] and ird["srcversion"] != want:
-            items.append(_item(
+            items.append(drift_item(
                 "initramfs", ird["path"], "%s.ko srcversion %s" % (modname, want),
                 "%s.ko srcversion %s (%s)" % (modname, ird["srcversion"], ird["member"]),
                 "the initramfs of %s carries a %s module that is not the DKMS build, so the stock module loads "
@@ -449,10 +441,10 @@ def evaluate(params, facts, groups):
             if not slave:
                 continue
             if slave.get("policy_problem"):
-                items.append(_item("slave_name", slave["name"], "a valid name", slave["name"],
+                items.append(drift_item("slave_name", slave["name"], "a valid name", slave["name"],
                                    slave["policy_problem"], "fix the naming policy (templates or names)"))
             elif slave.get("name_ok") is False:
-                items.append(_item(
+                items.append(drift_item(
                     "slave_name", slave["name"], slave["expected_name"], slave["name"],
                     "the %s slave of %s is %s, the policy names it %s" % (role, master, slave["name"],
                                                                           slave["expected_name"]),

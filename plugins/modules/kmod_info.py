@@ -63,6 +63,13 @@ options:
   modprobe_conf:
     description: A modprobe.d file to read (content and parsed C(options) lines).
     type: path
+  slave_rename_ok:
+    description:
+      - Wanted value of C(slave_rename_ok) in O(modprobe_conf). When set, RV(modprobe_conf.drift) lists how the
+        file differs (missing, or its C(options MODULE slave_rename_ok=) is not this value as the kernel's
+        C(kstrtobool) reads it), with the same verdict as the C(modprobe_file) kind of
+        M(virtnet.failover.failover_drift).
+    type: bool
   dkms_status_source:
     description:
       - V(tree) reads the DKMS tree directly (fast, no subprocess).
@@ -240,6 +247,13 @@ modprobe_conf:
   description: "O(modprobe_conf) read: path, exists, content, options (module -> param -> value). Null without O(modprobe_conf)."
   returned: always
   type: dict
+  contains:
+    drift:
+      description:
+        - Drift items (kind C(modprobe_file), the keys of RV(virtnet.failover.failover_drift#module:drift)) of
+          the file against O(slave_rename_ok); empty when it matches or O(slave_rename_ok) is not set.
+      type: list
+      elements: dict
 summary:
   description: Derived booleans for a drift check.
   returned: always
@@ -306,6 +320,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import
     loaded_module,
     validate_dkms_module,
 )
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import modprobe_file_items
 
 MODULES_DIR = '/lib/modules'
 BOOT_DIR = '/boot'
@@ -352,6 +367,7 @@ def main():
             kernels=dict(type='list', elements='str'),
             initramfs_kernels=dict(type='list', elements='str', default=[]),
             modprobe_conf=dict(type='path'),
+            slave_rename_ok=dict(type='bool'),
             dkms_status_source=dict(type='str', choices=['tree', 'command'], default='tree'),
         ),
         supports_check_mode=True,
@@ -434,6 +450,9 @@ def main():
         kk['dkms_matches_loaded'] = (dsv == info['srcversion']) if dsv and info['srcversion'] else None
 
     modprobe = read_modprobe_conf(p['modprobe_conf']) if p['modprobe_conf'] else None
+    if modprobe is not None:
+        modprobe['drift'] = [] if p['slave_rename_ok'] is None else modprobe_file_items(
+            p['modprobe_conf'], modname, p['slave_rename_ok'], None, modprobe)
 
     nbk = kernels.get(nb) if nb else None
     nb_installed = (nbk['dkms_state'] == 'installed') if nbk else None

@@ -112,12 +112,12 @@ bool_value:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import kstrtobool
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import (
     KmodError,
     desired_text,
     inspect_param,
     is_bool_text,
-    normalize_bool,
     write_param,
 )
 
@@ -140,7 +140,7 @@ def main():
     current = info['value']
     result = dict(changed=False, sysfs_path=info['path'], writable=info['writable'], mode=info['mode'],
                   previous=current, value=current, is_bool=is_bool_text(current),
-                  bool_value=normalize_bool(current) if is_bool_text(current) else None)
+                  bool_value=kstrtobool(current) if is_bool_text(current) else None)
     if value is None:
         module.exit_json(**result)
 
@@ -161,7 +161,7 @@ def main():
                               before_header=info['path'], after_header=info['path'])
     if module.check_mode:
         result['value'] = text
-        result['bool_value'] = normalize_bool(text) if result['is_bool'] else None
+        result['bool_value'] = kstrtobool(text) if result['is_bool'] else None
         module.exit_json(**result)
     try:
         write_param(info['path'], text)
@@ -171,7 +171,7 @@ def main():
         result.pop('diff', None)
         module.fail_json(msg=str(e), **result)
     result['value'] = new
-    result['bool_value'] = normalize_bool(new) if result['is_bool'] else None
+    result['bool_value'] = kstrtobool(new) if result['is_bool'] else None
     if module._diff:
         result['diff']['after'] = new + '\n'
     module.exit_json(**result)

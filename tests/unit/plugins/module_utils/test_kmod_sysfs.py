@@ -16,16 +16,6 @@ if _COLL not in sys.path:
 from ansible_collections.virtnet.failover.plugins.module_utils import kmod_sysfs as ks  # noqa: E402
 
 
-@pytest.mark.parametrize('value,expected', [
-    ('Y', True), ('N', False), ('y', True), ('n', False), ('1', True), ('0', False),
-    ('yes', True), ('no', False), ('true', True), ('False', False), ('on', True), ('off', False),
-    (True, True), (False, False), (1, True), (0, False), (' Y\n', True),
-    ('2', None), ('maybe', None), (None, None), (2, None), ('', None),
-])
-def test_normalize_bool(value, expected):
-    assert ks.normalize_bool(value) is expected
-
-
 @pytest.mark.parametrize('current,value,text,equal', [
     ('Y', 'yes', 'Y', True), ('Y', False, 'N', False), ('N', '0', 'N', True), ('N', 'true', 'Y', False),
     ('Y', 1, 'Y', True), ('100', '100', '100', True), ('100', 100, '100', True), ('0x10', '16', '16', True),

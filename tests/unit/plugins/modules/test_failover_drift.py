@@ -21,6 +21,7 @@ import struct
 import pytest
 
 from ansible_collections.virtnet.failover.plugins.modules import failover_drift as fd
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import MODPROBE_DIRS
 from module_run import run_main
 
 K1 = "6.1.0-56-amd64"
@@ -76,7 +77,8 @@ class Host:
     def __init__(self, base):
         self.base = str(base)
         self.paths = fd.Paths(root=self.p("/"), sys_module=self.p("/sys/module"), modules_dir=self.p("/lib/modules"),
-                              boot_dir=self.p("/boot"), dkms_tree=self.p("/var/lib/dkms"), running=K1)
+                              boot_dir=self.p("/boot"), dkms_tree=self.p("/var/lib/dkms"), running=K1,
+                              modprobe_dirs=[self.p(d) for d in MODPROBE_DIRS])
         self.modprobe = self.p("/etc/modprobe.d/virtnet-failover.conf")
         self.add_kernel(K1, SRC_PATCHED)
         self.set_next(K1)
@@ -397,3 +399,18 @@ def test_module_on_this_host_names_check(host, capsys, monkeypatch):
     """Real netlink dump of this host's namespace: no failover master here."""
     res = run_module({"modprobe_file": host.modprobe, "slave_rename_ok": True}, capsys, monkeypatch, host)
     assert res["rc"] == 0 and res["groups"] == [] and res["drift"] == []
+
+
+def test_bad_failover_options_anywhere_in_modprobe_config(host):
+    write(host.p("/usr/lib/modprobe.d/vendor.conf"), "options failover slave_rename_ok=bogus\n")
+    write(host.p("/run/modprobe.d/tuning.conf"), "options failover live_rename=notifier\n")
+    # shadowed by /etc/modprobe.d/local.conf: modprobe never reads it
+    write(host.p("/lib/modprobe.d/local.conf"), "options failover typo=1\n")
+    write(host.p("/etc/modprobe.d/local.conf"), "# nothing for failover\n")
+    items, _facts = drift(host, [GROUP_OK])
+    assert kinds(items) == ["modprobe_bad_option", "modprobe_bad_option"]
+    assert [i["subject"] for i in items] == [host.p("/run/modprobe.d/tuning.conf") + ":1",
+                                             host.p("/usr/lib/modprobe.d/vendor.conf") + ":1"]
+    assert items[1]["actual"] == "slave_rename_ok=bogus" and items[1]["expected"] == "slave_rename_ok=1 or slave_rename_ok=0"
+    items, facts = drift(host, [GROUP_OK], checks=["modprobe_file"])
+    assert items == [] and facts["modprobe_options"] is None

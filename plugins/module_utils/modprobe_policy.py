@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtnet.failover contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The failover module's modprobe configuration judged against the policy.
+
+Two drift kinds come from here (failover_drift reports them, the kmod role's
+verify asserts on the first through kmod_info):
+
+- ``modprobe_file``: the file the kmod role writes is missing, differs from
+  the wanted content, or its ``slave_rename_ok`` is not the wanted value;
+- ``modprobe_bad_option``: an ``options <module> ...`` line anywhere in the
+  configuration modprobe reads gives a parameter the module ignores at load
+  time: an unknown name, a ``slave_rename_ok`` value kstrtobool() refuses,
+  or any value for the read-only ``live_rename``.
+
+Values are judged with kernel_bool, the kernel's own rule.  Which files
+modprobe reads follows kmod: every ``*.conf`` in MODPROBE_DIRS, a file
+name in an earlier directory hiding the same name in later ones, parsed in
+file name order; a line ending in a backslash continues on the next one; a
+line starting with ``#`` is a comment (a ``#`` later in a line is not: the
+words after it reach the kernel as parameters).  Pure Python.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import param_bool
+
+# The directories kmod (modprobe) reads, in precedence order.
+MODPROBE_DIRS = ('/etc/modprobe.d', '/run/modprobe.d', '/usr/local/lib/modprobe.d', '/lib/modprobe.d',
+                 '/usr/lib/modprobe.d')
+
+# Parameters of the patched failover module: the writable bool and the read-only report.
+RENAME_PARAM = 'slave_rename_ok'
+READ_ONLY_PARAM = 'live_rename'
+MODULE_PARAMS = (RENAME_PARAM, READ_ONLY_PARAM)
+
+ROLLOUT = "run the virtnet.failover.rollout playbook for this host"
+
+
+def drift_item(kind, subject, expected, actual, message, remedy):
+    """One drift item, the shape failover_drift returns."""
+    return {"kind": kind, "subject": subject, "expected": expected, "actual": actual,
+            "message": message, "remedy": remedy}
+
+
+def modprobe_file_items(path, module, wanted, content, modprobe):
+    """Drift of the file the kmod role writes (kind ``modprobe_file``).
+
+    ``modprobe`` is kmod_files.read_modprobe_conf(path); ``content`` the exact
+    wanted content (None: only ``slave_rename_ok`` is compared with
+    ``wanted``; ``wanted`` None: not compared)."""
+    remedy = "%s (the kmod role writes %s)" % (ROLLOUT, path)
+    if not modprobe["exists"]:
+        return [drift_item("modprobe_file", path, "present", "missing",
+                           "%s is missing: the module loads with its built-in default at the next boot" % path,
+                           remedy)]
+    if content is not None:
+        if modprobe["content"].rstrip("\n") != content.rstrip("\n"):
+            return [drift_item("modprobe_file", path, content.rstrip("\n"), modprobe["content"].rstrip("\n"),
+                               "%s differs from the policy content" % path, remedy)]
+        return []
+    if wanted is None:
+        return []
+    raw = modprobe["options"].get(module.replace("-", "_"), {}).get(RENAME_PARAM)
+    if param_bool(raw) != wanted:
+        return [drift_item("modprobe_file", path, "options %s %s=%d" % (module, RENAME_PARAM, int(wanted)),
+                           "%s=%s" % (RENAME_PARAM, raw) if raw is not None else "no %s option" % RENAME_PARAM,
+                           "%s sets %s=%s, the policy wants %d" % (path, RENAME_PARAM,
+                                                                   raw if raw is not None else "nothing",
+                                                                   int(wanted)), remedy)]
+    return []
+
+
+def config_files(dirs=MODPROBE_DIRS):
+    """The modprobe.d files modprobe reads, in the order it parses them:
+    every ``*.conf`` (not hidden) of ``dirs``, sorted by file name, a name in
+    an earlier directory hiding the same name in later ones."""
+    chosen = {}
+    for directory in dirs:
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith('.') or not name.endswith('.conf') or name in chosen:
+                continue
+            path = os.path.join(directory, name)
+            if os.path.isdir(path):
+                continue
+            chosen[name] = path
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def _logical_lines(text):
+    """(first line number, line) with backslash-continued lines joined."""
+    pending, start = None, 0
+    for number, line in enumerate(text.split('\n'), 1):
+        if pending is None:
+            start, pending = number, ''
+        if line.endswith('\\'):
+            pending += line[:-1]
+            continue
+        yield start, pending + line
+        pending = None
+    if pending:
+        yield start, pending
+
+
+def _split_params(text):
+    """The kernel's split of a parameter string (next_arg): words apart at
+    whitespace outside double quotes; (name, value or None when no '=')."""
+    words, word, quoted, started = [], '', False, False
+    for ch in text:
+        if ch == '"':
+            quoted, started = not quoted, True
+            continue
+        if ch.isspace() and not quoted:
+            if started:
+                words.append(word)
+            word, started = '', False
+            continue
+        word += ch
+        started = True
+    if started:
+        words.append(word)
+    params = []
+    for w in words:
+        name, sep, value = w.partition('=')
+        params.append((name, value if sep else None))
+    return params
+
+
+def module_options(files, module):
+    """Every parameter ``options <module>`` lines in ``files`` give:
+    dicts of path, line, name (as written), value (None without '=')."""
+    base = module.replace('-', '_')
+    found = []
+    for path in files:
+        try:
+            with open(path, 'r', encoding='utf-8', errors='replace') as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        for number, line in _logical_lines(text):
+            if not line or line[0] == '#':
+                continue
+            words = line.split(None, 2)
+            if len(words) < 3 or words[0] != 'options' or words[1].replace('-', '_') != base:
+                continue
+            for name, value in _split_params(words[2]):
+                found.append({"path": path, "line": number, "name": name, "value": value})
+    return found
+
+
+def _shown(option):
+    return option["name"] if option["value"] is None else "%s=%s" % (option["name"], option["value"])
+
+
+def bad_option_items(options, module, modprobe_file=None):
+    """Items (kind ``modprobe_bad_option``) for the parameters of
+    module_options() that the module ignores at load time."""
+    items = []
+    for opt in options:
+        subject = "%s:%d" % (opt["path"], opt["line"])
+        name = opt["name"].replace('-', '_')  # the kernel treats '-' and '_' in parameter names alike
+        remedy = "remove or fix the option in %s" % opt["path"]
+        if modprobe_file:
+            remedy += " (the kmod role writes %s=1 or 0 in %s)" % (RENAME_PARAM, modprobe_file)
+        if name == RENAME_PARAM:
+            if param_bool(opt["value"], given=opt["value"] is not None) is not None:
+                continue
+            items.append(drift_item(
+                "modprobe_bad_option", subject, "%s=1 or %s=0" % (RENAME_PARAM, RENAME_PARAM), _shown(opt),
+                "%s gives %s %s, which is not a boolean the kernel takes (1/0, y/n, yes/no, on/off, true/false): "
+                "the module ignores it at load time and keeps its default" % (subject, module, _shown(opt)),
+                remedy))
+        elif name == READ_ONLY_PARAM:
+            items.append(drift_item(
+                "modprobe_bad_option", subject, "no %s option (read-only)" % READ_ONLY_PARAM, _shown(opt),
+                "%s gives %s %s, but %s is read-only (it reports the rename mechanism): the module ignores "
+                "the value" % (subject, module, _shown(opt), READ_ONLY_PARAM), remedy))
+        else:
+            items.append(drift_item(
+                "modprobe_bad_option", subject, "only %s (parameters: %s)" % (RENAME_PARAM, ", ".join(MODULE_PARAMS)),
+                _shown(opt),
+                "%s gives %s the unknown parameter %s: the kernel ignores it at load time"
+                % (subject, module, _shown(opt)), remedy))
+    return items
