@@ -85,7 +85,7 @@ build_one() {
 }
 
 check_module() {
-	local kver=$1 kdir=$2 mech=$3 out ko v sym line crc want
+	local kver=$1 kdir=$2 mech=$3 out ko v sym line crc want syms
 	out=$WORK/$kver-${mech:-probe}
 	ko=$out/failover.ko
 
@@ -107,8 +107,11 @@ check_module() {
 	[[ $v == "$want" ]] && ok "live_rename mechanism $v" ||
 		fail "$kver: probe chose live_rename '$v', expected '$want'"
 
+	# nm's whole output first: with pipefail, `nm | grep -q` fails when grep
+	# stops reading early and nm gets SIGPIPE.
+	syms=$(nm "$ko")
 	for sym in "${SYMBOLS[@]}"; do
-		nm "$ko" | grep -q " __ksymtab_$sym\$" || fail "$kver: $sym is not exported (no __ksymtab_$sym)"
+		grep -q " __ksymtab_$sym\$" <<<"$syms" || fail "$kver: $sym is not exported (no __ksymtab_$sym)"
 		line=$(awk -v s="$sym" '$2 == s' "$out/Module.symvers")
 		if [[ $line != *EXPORT_SYMBOL_GPL* ]]; then
 			fail "$kver: $sym is not EXPORT_SYMBOL_GPL in Module.symvers"
@@ -192,6 +195,51 @@ dkms_check() {
 	fi
 }
 
+# dkms_builtin_check KVER: real dkms, given a headers tree that builds
+# failover in (CONFIG_FAILOVER=y), must skip the build (dkms.conf's
+# BUILD_EXCLUSIVE), not try it and record a failure. The tree is a symlink
+# copy of KVER's headers with .config and autoconf.h saying =y, installed
+# as a made-up kernel /lib/modules/KVER-vnfbuiltin, and removed afterwards.
+dkms_builtin_check() {
+	local real=$1 fake=$1-vnfbuiltin usrsrc=/usr/src/$NAME-$VERSION tree rc out
+	echo "== dkms skips a kernel with failover built in ($fake, CONFIG_FAILOVER=y)"
+	if [[ -e /lib/modules/$fake ]]; then
+		fail "/lib/modules/$fake exists already: not touching it (remove it by hand)"
+		return
+	fi
+	tree=$WORK/headers-$fake
+	cp -as "$(readlink -f "/lib/modules/$real/build")/." "$tree/"
+	rm -f "$tree/.config" "$tree/include/generated/autoconf.h" "$tree/include/config/auto.conf"
+	sed 's/^CONFIG_FAILOVER=m$/CONFIG_FAILOVER=y/' "/lib/modules/$real/build/.config" >"$tree/.config"
+	sed 's/^#define CONFIG_FAILOVER_MODULE 1$/#define CONFIG_FAILOVER 1/' \
+		"/lib/modules/$real/build/include/generated/autoconf.h" >"$tree/include/generated/autoconf.h"
+	if ! grep -qx 'CONFIG_FAILOVER=y' "$tree/.config"; then
+		fail "could not make a CONFIG_FAILOVER=y tree from $real (its .config has no CONFIG_FAILOVER=m)"
+		return
+	fi
+	mkdir -p "/lib/modules/$fake"
+	ln -s "$tree" "/lib/modules/$fake/build"
+	cp -a "$SRC" "$usrsrc"
+	rc=0
+	{ dkms add -m "$NAME" -v "$VERSION" && out=$(dkms build -m "$NAME" -v "$VERSION" -k "$fake" 2>&1); } \
+		>>"$WORK/dkms.log" 2>&1 || rc=$?
+	printf '%s\n' "${out:-}" | sed 's/^/    | /'
+	# dkms 3.x exits 77 ("skipped") for a BUILD_EXCLUSIVE mismatch.
+	[[ $rc == 77 ]] && ok "dkms build exit status 77 (skipped)" ||
+		fail "dkms build for $fake exited $rc, expected 77 (skipped)"
+	[[ ${out:-} == *BUILD_EXCLUSIVE* ]] && ok "dkms names BUILD_EXCLUSIVE as the reason" ||
+		fail "dkms output for $fake does not name BUILD_EXCLUSIVE"
+	# Status lines of a kernel name it ("NAME/VERSION, KVER, ARCH: built");
+	# the module-level "NAME/VERSION: added" line does not.
+	[[ $(dkms status -m "$NAME" -v "$VERSION" -k "$fake" 2>/dev/null) != *"$fake"* ]] &&
+		ok "dkms status records no build for $fake" ||
+		fail "dkms status records something for $fake: $(dkms status -m "$NAME" -v "$VERSION" -k "$fake")"
+	[[ ! -d /var/lib/dkms/$NAME/$VERSION/$fake ]] && ok "no build directory for $fake" ||
+		fail "dkms left a build (failure) record under /var/lib/dkms/$NAME/$VERSION/$fake"
+	dkms remove -m "$NAME" -v "$VERSION" --all >>"$WORK/dkms.log" 2>&1 || true
+	rm -rf "$usrsrc" "/lib/modules/$fake"
+}
+
 if [[ ${VNF_SKIP_DKMS:-0} == 1 ]]; then
 	echo "== dkms check skipped: VNF_SKIP_DKMS=1"
 else
@@ -200,6 +248,7 @@ else
 		flock -w 300 9 || { echo "FAIL: could not lock /tmp/$NAME-dkms.lock" >&2; exit 1; }
 		failures=0
 		dkms_check "$(basename "$(dirname "${kdirs[0]}")")"
+		dkms_builtin_check "$(basename "$(dirname "${kdirs[0]}")")"
 		exit $((failures > 0))
 	) 9>"/tmp/$NAME-dkms.lock" || failures=$((failures + 1))
 fi

@@ -43,6 +43,13 @@
 
 #include "vnf_config.h"
 
+#ifdef VNF_HAVE_NETDEV_LOCK_H
+#include <net/netdev_lock.h>
+#endif
+#if defined(VNF_EXISTING_SLAVE_OPS_LOCK) && !defined(VNF_HAVE_NETDEV_LOCK_OPS)
+#error "VNF_EXISTING_SLAVE_OPS_LOCK needs netdev_lock_ops(), which these headers lack"
+#endif
+
 #if VNF_MECH == VNF_MECH_FLAG && !defined(VNF_HAVE_IFF_LIVE_RENAME_OK)
 #error "the flag mechanism needs IFF_LIVE_RENAME_OK"
 #endif
@@ -106,6 +113,16 @@ static void vnf_slave_apply(struct net_device *slave_dev, bool ok)
  * name back and calls the whole chain a second time, with the old name, to
  * undo what the earlier notifiers did. That second call must not be refused:
  * a second error leaves the kernel logging "name change rollback failed".
+ *
+ * The veto is a notifier block of its own, registered at the highest
+ * priority, so it runs before every other NETDEV_CHANGENAME notifier:
+ *  - when it vetoes, no other notifier (rtnetlink's broadcast, addrconf,
+ *    net_failover's own handler) has seen the refused name;
+ *  - when a later notifier fails the rename (addrconf on ENOMEM, a
+ *    netfilter NOTIFY_BAD), this one has already let the rename pass, and
+ *    with the same slave_rename_ok and IFF_UP (both only change under
+ *    RTNL, which dev_change_name() holds throughout) it lets the rollback
+ *    pass too. It never sees a rollback that it did not cause.
  *
  * The notifier only sees the device, not the old name, so each veto is
  * remembered as (device, refused name). The next CHANGENAME of that device
@@ -219,18 +236,46 @@ static int vnf_slave_name_check(struct net_device *dev)
 			    dev->ifindex, dev->name);
 	return notifier_from_errno(-EBUSY);
 }
+
+static int vnf_veto_event(struct notifier_block *this, unsigned long event,
+			  void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	switch (event) {
+	case NETDEV_CHANGENAME:
+		return vnf_slave_name_check(dev);
+	case NETDEV_UNREGISTER:
+		vnf_veto_forget(dev);
+		return NOTIFY_DONE;
+	default:
+		return NOTIFY_DONE;
+	}
+}
+
+static struct notifier_block vnf_veto_notifier = {
+	.notifier_call	= vnf_veto_event,
+	.priority	= INT_MAX,
+};
+
+static int vnf_veto_register(void)
+{
+	return register_netdevice_notifier(&vnf_veto_notifier);
+}
+
+static void vnf_veto_unregister(void)
+{
+	unregister_netdevice_notifier(&vnf_veto_notifier);
+	vnf_veto_forget_all();
+}
 #else
-static inline void vnf_veto_forget(struct net_device *dev)
+static inline int vnf_veto_register(void)
 {
+	return 0;
 }
 
-static inline void vnf_veto_forget_all(void)
+static inline void vnf_veto_unregister(void)
 {
-}
-
-static inline int vnf_slave_name_check(struct net_device *dev)
-{
-	return NOTIFY_DONE;
 }
 #endif /* VNF_MECH == VNF_MECH_NOTIFIER */
 
@@ -275,8 +320,21 @@ static int vnf_set_rename_ok(const char *val, const struct kernel_param *kp)
 
 	/* "failover.slave_rename_ok" without a value means 1, as for bool. */
 	err = kstrtobool(val ? val : "1", &ok);
-	if (err)
-		return err;
+	if (err) {
+		/*
+		 * A write through sysfs gets the error and changes nothing. At
+		 * load time an error would fail the whole load, and with it
+		 * net_failover and virtio_net, which need this module's
+		 * symbols: the host would boot without its network. So a bad
+		 * value from modprobe.d or the kernel command line is logged
+		 * and the current value is kept.
+		 */
+		if (READ_ONCE(vnf_live))
+			return err;
+		pr_err("ignoring slave_rename_ok='%s' (not a boolean: use 1/0, y/n, on/off or true/false); keeping slave_rename_ok=%d\n",
+		       val, *(bool *)kp->arg);
+		return 0;
+	}
 
 #if VNF_MECH == VNF_MECH_UNSUPPORTED
 	if (ok) {
@@ -329,7 +387,12 @@ static int vnf_get_live_rename(char *buffer, const struct kernel_param *kp)
 	return scnprintf(buffer, PAGE_SIZE, "%s\n", VNF_MECH_NAME);
 }
 
+/*
+ * NOARG: a bare "live_rename" (no "=value") reaches the setter with val NULL
+ * instead of failing the load with -EINVAL in parse_args().
+ */
 static const struct kernel_param_ops vnf_live_rename_ops = {
+	.flags	= KERNEL_PARAM_OPS_FL_NOARG,
 	.set	= vnf_set_live_rename,
 	.get	= vnf_get_live_rename,
 };
@@ -509,7 +572,6 @@ static int
 failover_event(struct notifier_block *this, unsigned long event, void *ptr)
 {
 	struct net_device *event_dev = netdev_notifier_info_to_dev(ptr);
-	int ret;
 
 	/* Skip parent events */
 	if (netif_is_failover(event_dev))
@@ -519,16 +581,12 @@ failover_event(struct notifier_block *this, unsigned long event, void *ptr)
 	case NETDEV_REGISTER:
 		return failover_slave_register(event_dev);
 	case NETDEV_UNREGISTER:
-		vnf_veto_forget(event_dev);
 		return failover_slave_unregister(event_dev);
 	case NETDEV_UP:
 	case NETDEV_DOWN:
 	case NETDEV_CHANGE:
 		return failover_slave_link_change(event_dev);
 	case NETDEV_CHANGENAME:
-		ret = vnf_slave_name_check(event_dev);
-		if (ret != NOTIFY_DONE)
-			return ret;
 		return failover_slave_name_change(event_dev);
 	default:
 		return NOTIFY_DONE;
@@ -538,6 +596,29 @@ failover_event(struct notifier_block *this, unsigned long event, void *ptr)
 static struct notifier_block failover_notifier = {
 	.notifier_call = failover_event,
 };
+
+/*
+ * A slave that exists before its master registers (a VF present at boot, or
+ * virtio_net reloaded while the VF is up) is enslaved here, not from the
+ * NETDEV_REGISTER event. Since 6.15 the kernel sends that event with the
+ * slave's ops lock held (for drivers that use it: mlx5, bnxt, gve, fbnic),
+ * and kernels with b84c5632c7b3 have net_failover open the slave and set its
+ * MTU with the non-locking netif_open()/netif_set_mtu(), which expect that
+ * lock. So this path takes it too, as upstream does. On 6.15+ kernels
+ * without that commit net_failover still calls the locking dev_open(), and
+ * taking the lock here would deadlock: probe.sh decides from the target
+ * kernel's own net_failover.ko (VNF_EXISTING_SLAVE_OPS_LOCK).
+ */
+static void vnf_existing_slave_register_one(struct net_device *dev)
+{
+#ifdef VNF_EXISTING_SLAVE_OPS_LOCK
+	netdev_lock_ops(dev);
+	failover_slave_register(dev);
+	netdev_unlock_ops(dev);
+#else
+	failover_slave_register(dev);
+#endif
+}
 
 static void
 failover_existing_slave_register(struct net_device *failover_dev)
@@ -550,7 +631,7 @@ failover_existing_slave_register(struct net_device *failover_dev)
 		if (netif_is_failover(dev))
 			continue;
 		if (ether_addr_equal(failover_dev->perm_addr, dev->perm_addr))
-			failover_slave_register(dev);
+			vnf_existing_slave_register_one(dev);
 	}
 	rtnl_unlock();
 }
@@ -650,9 +731,15 @@ failover_init(void)
 {
 	int err;
 
-	err = register_netdevice_notifier(&failover_notifier);
+	/* The veto first: see vnf_veto_notifier. */
+	err = vnf_veto_register();
 	if (err)
 		return err;
+	err = register_netdevice_notifier(&failover_notifier);
+	if (err) {
+		vnf_veto_unregister();
+		return err;
+	}
 
 	WRITE_ONCE(vnf_live, true);
 
@@ -671,8 +758,8 @@ static __exit
 void failover_exit(void)
 {
 	unregister_netdevice_notifier(&failover_notifier);
+	vnf_veto_unregister();
 	WRITE_ONCE(vnf_live, false);
-	vnf_veto_forget_all();
 }
 module_exit(failover_exit);
 

@@ -1,16 +1,26 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# probe.sh SRCTREE OBJTREE OUTPUT DKMS_CONF [FORCE_MECH]
+# probe.sh SRCTREE OBJTREE OUTPUT DKMS_CONF [FORCE_MECH [KERNELRELEASE [OPS_LOCK]]]
 #
-# Called by Kbuild. Looks at the headers of the kernel being built for and
-# writes OUTPUT (vnf_config.h) for failover.c. Only the headers decide, the
-# version number only settles the one question headers cannot answer (did
-# dev_change_name() drop its IFF_UP check, commit bd039b5ea2a9 in v6.2).
+# Called by Kbuild. Looks at the kernel being built for and writes OUTPUT
+# (vnf_config.h) for failover.c. Features decide, never the version number
+# alone, so that distribution kernels with backports get the right code:
 #
-#   IFF_LIVE_RENAME_OK has a #define   -> mechanism "flag"     (5.1 - 6.1)
-#   no flag, LINUX_VERSION_CODE >= 6.2 -> mechanism "notifier" (6.2 and later)
-#   no flag, older kernel              -> mechanism "unsupported"
+#   IFF_LIVE_RENAME_OK has a #define         -> mechanism "flag"
+#   IFF_NO_ADDRCONF (reuses the flag's bit 30,
+#     so the flag was removed: bd039b5ea2a9) -> mechanism "notifier"
+#   neither, kernel 5.1 or later (the flag came
+#     with 5.1, so it was removed)            -> mechanism "notifier"
+#   neither, older kernel (never had it)      -> mechanism "unsupported"
+#
+# Where the headers have netdev_lock_ops() (6.15 and later), the target
+# kernel's own net_failover.ko decides whether failover_existing_slave_register
+# takes the slave's ops lock: only if it imports netif_open (b84c5632c7b3),
+# otherwise net_failover takes that lock itself and taking it here would
+# deadlock. OPS_LOCK=1|0 (make VNF_OPS_LOCK=) overrides that, for a build
+# without the kernel's modules (the compile check); it is refused on kernels
+# without netdev_lock_ops().
 #
 # Messages go to stderr; a non-zero exit stops the build.
 
@@ -21,6 +31,8 @@ objtree=$2
 output=$3
 dkms_conf=$4
 force=${5:-}
+krel=${6:-}
+ops_lock=${7:-}
 
 die() {
 	echo "virtnet-failover: $*" >&2
@@ -62,8 +74,8 @@ version=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$/\1/p
 
 code=$(sed -n 's/^#define LINUX_VERSION_CODE[[:space:]]*\([0-9]*\).*/\1/p' "$version_h")
 [ -n "$code" ] || die "no LINUX_VERSION_CODE in $version_h"
-# KERNEL_VERSION(6, 2, 0)
-v6_2=$(((6 << 16) + (2 << 8)))
+# KERNEL_VERSION(5, 1, 0): the first kernel with IFF_LIVE_RENAME_OK.
+v5_1=$(((5 << 16) + (1 << 8)))
 
 have() {
 	grep -Eq "$1" "$2"
@@ -81,8 +93,11 @@ if have '^#define[[:space:]]+IFF_LIVE_RENAME_OK[[:space:]]' "$netdevice_h"; then
 	add VNF_HAVE_IFF_LIVE_RENAME_OK
 fi
 # An enum member without a #define (6.2+): match the enumerator itself.
-have '^[[:space:]]*IFF_NO_ADDRCONF[[:space:]]*=' "$netdevice_h" &&
+have_no_addrconf=0
+if have '^[[:space:]]*IFF_NO_ADDRCONF[[:space:]]*=' "$netdevice_h"; then
+	have_no_addrconf=1
 	add VNF_HAVE_IFF_NO_ADDRCONF
+fi
 have 'netdevice_tracker[[:space:]]+dev_tracker' "$failover_h" &&
 	add VNF_HAVE_FAILOVER_DEV_TRACKER
 have '^static inline void netdev_hold\(' "$netdevice_h" &&
@@ -92,11 +107,64 @@ have '^static inline void dev_hold_track\(' "$netdevice_h" &&
 
 if [ "$have_flag" = 1 ]; then
 	mech=flag
-elif [ "$code" -ge "$v6_2" ]; then
+elif [ "$have_no_addrconf" = 1 ] || [ "$code" -ge "$v5_1" ]; then
 	mech=notifier
 else
 	mech=unsupported
 fi
+
+# The netdev ops lock (6.15+): where netdev_lock_ops() is declared.
+have_lock_ops=0
+if lock_h=$(find_header include/net/netdev_lock.h); then
+	add VNF_HAVE_NETDEV_LOCK_H
+	have '^static inline void netdev_lock_ops\(' "$lock_h" && have_lock_ops=1
+fi
+have '^static inline void netdev_lock_ops\(' "$netdevice_h" && have_lock_ops=1
+[ "$have_lock_ops" = 0 ] || add VNF_HAVE_NETDEV_LOCK_OPS
+
+# imports FILE SYMBOL: does the (possibly compressed) module import SYMBOL?
+imports() {
+	elf="$output.ko.$$"
+	case "$1" in
+	*.xz) xz -dc "$1" >"$elf" ;;
+	*.zst) zstd -qdc "$1" >"$elf" ;;
+	*.gz) gzip -dc "$1" >"$elf" ;;
+	*) cp "$1" "$elf" ;;
+	esac || { rm -f "$elf"; die "cannot decompress $1"; }
+	syms=$(nm -u "$elf") || { rm -f "$elf"; die "nm cannot read $1 (install binutils)"; }
+	rm -f "$elf"
+	printf '%s\n' "$syms" | grep -Eq "[[:space:]]U[[:space:]]+$2\$"
+}
+
+case "$ops_lock" in
+"")
+	if [ "$have_lock_ops" = 1 ]; then
+		nf=""
+		for f in /lib/modules/"$krel"/kernel/drivers/net/net_failover.ko \
+			/lib/modules/"$krel"/kernel/drivers/net/net_failover.ko.xz \
+			/lib/modules/"$krel"/kernel/drivers/net/net_failover.ko.zst \
+			/lib/modules/"$krel"/kernel/drivers/net/net_failover.ko.gz; do
+			[ -n "$krel" ] && [ -f "$f" ] && nf=$f && break
+		done
+		[ -n "$nf" ] ||
+			die "kernel ${krel:-?} has the netdev ops lock, and whether failover may take it depends on its own net_failover.ko, which is not installed under /lib/modules/${krel:-?}/kernel/drivers/net: install the kernel image package of ${krel:-this kernel} (or build with VNF_OPS_LOCK=1 if its net_failover imports netif_open, 0 if not)"
+		if imports "$nf" netif_open; then
+			ops_lock=1
+		else
+			ops_lock=0
+		fi
+	else
+		ops_lock=0
+	fi
+	;;
+0) ;;
+1)
+	[ "$have_lock_ops" = 1 ] ||
+		die "VNF_OPS_LOCK=1 needs netdev_lock_ops(), which these headers lack"
+	;;
+*) die "VNF_OPS_LOCK must be 0 or 1, not '$ops_lock'" ;;
+esac
+[ "$ops_lock" = 0 ] || add VNF_EXISTING_SLAVE_OPS_LOCK
 
 case "$force" in
 "") ;;
@@ -133,6 +201,6 @@ if [ -f "$output" ] && cmp -s "$tmp" "$output"; then
 	rm -f "$tmp"
 else
 	mv -f "$tmp" "$output"
-	echo "virtnet-failover $version: live_rename mechanism '$mech'${force:+ (forced)}" \
-		"for kernel code $code ($netdevice_h)" >&2
+	echo "virtnet-failover $version: live_rename mechanism '$mech'${force:+ (forced)}," \
+		"existing-slave ops lock $ops_lock, for kernel code $code ($netdevice_h)" >&2
 fi
