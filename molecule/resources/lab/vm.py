@@ -1,12 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """VM lab launcher: QEMU guests with a real virtio-net failover pair.
 
-CLI (also usable as a library: up(), down(), down_all(), replug(), ssh(),
-status(), instance()):
+CLI (also usable as a library: up(), down(), down_all(), replug(), migrate(),
+ssh(), status(), instance()):
 
     vm.py up NAME [--image debian12|debian13] [--memory 768] [--state-dir DIR]
     vm.py down NAME | --all [--state-dir DIR]
     vm.py replug NAME [--no-wait-guest] [--state-dir DIR]
+    vm.py migrate NAME [--primary-name N] [--no-probe] [--cancel-at STATE] [--fault dest-start]
     vm.py status [NAME] [--state-dir DIR]
     vm.py ssh NAME [--state-dir DIR] [-- CMD ...]
     vm.py ssh-config NAME [--state-dir DIR]
@@ -37,12 +38,14 @@ import fcntl
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -117,13 +120,13 @@ def _read_pid(d: Path) -> int | None:
         return None
 
 
-def _qmp_path(d: Path) -> Path:
-    p = d / "qmp.sock"
+def _qmp_path(d: Path, fname: str = "qmp.sock") -> Path:
+    p = d / fname
     if len(str(p)) < 100:
         return p
     # AF_UNIX paths are limited to 108 bytes: fall back to a short path
     h = hashlib.sha256(str(d.resolve()).encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"virtnet-lab-{h}.qmp"
+    return Path(tempfile.gettempdir()) / (f"virtnet-lab-{h}.qmp" if fname == "qmp.sock" else f"virtnet-lab-{h}.{fname}")
 
 
 BOOT_SLOTS = int(os.environ.get("VIRTNET_LAB_BOOT_SLOTS", str(max(1, os.cpu_count() or 1))))
@@ -240,7 +243,10 @@ def _probe_kvm(state_dir: Path) -> bool:
 
 
 def qemu_command(d: Path, overlay: Path, serial: Path, port: int, memory: int,
-                 accel: list[str], name: str) -> list[str]:
+                 accel: list[str], name: str, pidfile: Path | None = None, qmp_socket: Path | None = None,
+                 incoming: str | None = None) -> list[str]:
+    """QEMU argv of a lab guest; with `incoming` the migration destination
+    (same machine and devices, waits for `-incoming`, runs when it completes)."""
     mgmt_mac = lab_image.MGMT_MAC
     return [
         QEMU,
@@ -251,10 +257,11 @@ def qemu_command(d: Path, overlay: Path, serial: Path, port: int, memory: int,
         "-m", str(memory),
         "-nodefaults", "-no-user-config",
         "-display", "none", "-vga", "none",
-        "-daemonize", "-S",
-        "-pidfile", str(d / "qemu.pid"),
-        "-qmp", f"unix:{_qmp_path(d)},server=on,wait=off",
-        "-chardev", f"file,id=serial0,path={serial}",
+        "-daemonize", *(["-incoming", incoming] if incoming else ["-S"]),
+        "-pidfile", str(pidfile or d / "qemu.pid"),
+        "-qmp", f"unix:{qmp_socket or _qmp_path(d)},server=on,wait=off",
+        # append: a migration destination writes on after the source's lines
+        "-chardev", f"file,id=serial0,path={serial},append=on",
         "-serial", "chardev:serial0",
         "-drive", f"file={overlay},if=none,id=disk0,format=qcow2,cache=unsafe,discard=unmap",
         "-device", "virtio-blk-pci,drive=disk0,bus=pcie.0",
@@ -511,6 +518,9 @@ PRIMARY_DEVICE = {
     "mac": FAILOVER_MAC,
     "bus": "rp2",
     "failover_pair_id": "standby0",
+    # no option ROM: its RAM block exists only where the ROM was loaded, and a
+    # migration destination refuses an unknown one ("Unknown ramblock")
+    "romfile": "",
 }
 
 
@@ -608,6 +618,387 @@ def guest_failover_slaves(info: dict) -> list[dict]:
 
 
 # --------------------------------------------------------------------------
+# live migration
+#
+# migrate() moves a running guest to a new QEMU on this host, as a hypervisor
+# moves a VM with a failover pair: the destination gets the same machine,
+# devices and MACs and `-incoming unix:...`; its primary is device_add-ed
+# over QMP before the migration (hidden until the migrated virtio-net state
+# restores the negotiated STANDBY feature, then plugged).  The source
+# unplugs its primary by itself when the migration starts (state
+# `wait-unplug`), and on a failed or cancelled migration plugs it back.
+# Both QEMUs open the same qcow2 overlay (shared storage): the destination
+# opens it inactive and takes it over at switchover, when the source has
+# flushed and inactivated it, so QEMU's image locking lets both open it.
+# The destination listens on its own hostfwd port until the source quits,
+# then takes over the instance's port (HMP hostfwd_add), so the SSH address
+# (and Molecule's inventory) stays the same.
+
+MIGRATION_FINAL = ("completed", "failed", "cancelled")
+MIGRATION_BANDWIDTH = 4 << 30  # bytes/s: a unix socket on this host, no reason to throttle
+CANCEL_BANDWIDTH = 16 << 20  # slow enough that `cancel_at` catches the state it names
+# the probe's temporary address and routing table on the failover master
+PROBE_ADDR, PROBE_GW, PROBE_TABLE = "10.0.2.16", "10.0.2.2", "7316"
+PROBE_MARK = "vnfo-migration-probe"
+
+# In-guest probe (python3 of the image): every 20 ms it reads which e1000e
+# is enslaved and under which name, and writes each change to the serial
+# console (the host timestamps it there); every 100 ms it sends an ICMP echo
+# from the failover master to the user network's gateway and counts replies.
+GUEST_PROBE_PY = r'''
+import json, os, select, signal, socket, struct, sys, time
+mark, master, gw, out = sys.argv[1:5]
+def primary():
+    for n in sorted(os.listdir("/sys/class/net")):
+        p = "/sys/class/net/" + n
+        try:
+            if os.path.basename(os.readlink(p + "/device/driver")) == "e1000e":
+                return n, os.path.basename(os.readlink(p + "/master"))
+        except OSError:
+            continue
+    return "-", "-"
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    return ~(s + (s >> 16)) & 0xFFFF
+sk = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+sk.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, master.encode())
+ident = os.getpid() & 0xFFFF
+tty = open("/dev/ttyS0", "w")
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+sent, got, last_reply, max_gap, seq, tick, last = {}, set(), None, 0.0, 0, 0, None
+t_end = None
+while True:
+    now = time.monotonic()
+    if stop and t_end is None:
+        t_end = now + 1.0  # a last second for replies in flight
+    if t_end is not None and now >= t_end:
+        break
+    cur = primary()
+    if cur != last:
+        tty.write("%s primary %s %s\n" % (mark, cur[0], cur[1])); tty.flush(); last = cur
+    if tick % 5 == 0 and t_end is None:
+        seq = (seq + 1) & 0xFFFF
+        h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"vnfo" * 8
+        pkt = h[:2] + struct.pack("!H", csum(h)) + h[4:]
+        try:
+            sk.sendto(pkt, (gw, 0))
+        except OSError:
+            pass  # no route while the master has no slave: a loss
+        sent[seq] = now
+    tick += 1
+    while select.select([sk], [], [], 0)[0]:
+        data = sk.recv(2048)
+        icmp = data[(data[0] & 15) * 4:]
+        typ, _c, _s, rid, rseq = struct.unpack("!BBHHH", icmp[:8])
+        if typ == 0 and rid == ident and rseq in sent and rseq not in got:
+            got.add(rseq)
+            if last_reply is not None:
+                max_gap = max(max_gap, now - last_reply)
+            last_reply = now
+    time.sleep(0.02)
+with open(out, "w") as fh:
+    json.dump({"sent": len(sent), "received": len(got), "lost": len(sent) - len(got),
+               "max_reply_gap_ms": round(max_gap * 1000)}, fh)
+'''
+
+GUEST_PROBE_START_SH = f'''set -eu
+m=""
+for n in /sys/class/net/*; do
+  [ -e "$n/master" ] || continue
+  [ "$(basename "$(readlink -f "$n/device/driver")")" = virtio_net ] && m=$(basename "$(readlink -f "$n/master")")
+done
+[ -n "$m" ] || {{ echo "no failover master with a virtio_net standby" >&2; exit 1; }}
+ip addr replace {PROBE_ADDR}/32 dev "$m"
+ip rule del oif "$m" table {PROBE_TABLE} 2>/dev/null || true
+ip rule add oif "$m" table {PROBE_TABLE}
+ip route replace {PROBE_GW} dev "$m" table {PROBE_TABLE}
+rm -f /run/{PROBE_MARK}.json
+printf '%s' "$PROBE_PY" > /run/{PROBE_MARK}.py
+setsid python3 /run/{PROBE_MARK}.py {PROBE_MARK} "$m" {PROBE_GW} /run/{PROBE_MARK}.json \\
+  </dev/null >/run/{PROBE_MARK}.log 2>&1 &
+echo $! > /run/{PROBE_MARK}.pid
+echo "$m"
+'''
+
+GUEST_PROBE_STOP_SH = f'''set -u
+m="$1"
+p=$(cat /run/{PROBE_MARK}.pid 2>/dev/null || true)
+[ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+for _ in $(seq 50); do [ -s /run/{PROBE_MARK}.json ] && break; sleep 0.1; done
+ip rule del oif "$m" table {PROBE_TABLE} 2>/dev/null
+ip route flush table {PROBE_TABLE} 2>/dev/null
+ip addr del {PROBE_ADDR}/32 dev "$m" 2>/dev/null
+cat /run/{PROBE_MARK}.json 2>/dev/null || {{ echo '{{}}'; cat /run/{PROBE_MARK}.log >&2; }}
+rm -f /run/{PROBE_MARK}.*
+'''
+
+
+def _write_info(d: Path, info: dict) -> None:
+    tmp = d / "instance.json.tmp"
+    tmp.write_text(json.dumps(info, indent=2) + "\n")
+    os.replace(tmp, d / "instance.json")
+
+
+def _kill_qemu(pid: int | None, overlay: str | None, qmp_socket: str | None, timeout: float = 10) -> bool:
+    """QMP quit, then SIGTERM, then SIGKILL; True if a QEMU was running."""
+    if not _pid_alive(pid, overlay):
+        return False
+    if qmp_socket:
+        with contextlib.suppress(Exception):
+            async def go(q):
+                await q.execute("quit")
+            asyncio.run(_qmp_session({"name": "quit", "qmp_socket": qmp_socket}, go, 5))
+    deadline = time.monotonic() + timeout
+    sig = signal.SIGTERM
+    while _pid_alive(pid, overlay):
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            sig = signal.SIGKILL
+            deadline = time.monotonic() + 5
+        time.sleep(0.1)
+    return True
+
+
+def _stop_migration_destination(info: dict) -> bool:
+    """Stop a destination QEMU a migration left behind (the migrating process died)."""
+    dest = info.get("migrating_to") or {}
+    stopped = _kill_qemu(dest.get("pid") or _read_pid_file(dest.get("pidfile")), info.get("overlay"),
+                         dest.get("qmp_socket"))
+    for key in ("qmp_socket", "migration_socket", "pidfile"):
+        if dest.get(key):
+            with contextlib.suppress(OSError):
+                os.unlink(dest[key])
+    return stopped
+
+
+def _read_pid_file(path: str | None) -> int | None:
+    if not path:
+        return None
+    try:
+        return int(Path(path).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _start_destination(info: dict, d: Path, dest: dict, fault: str | None) -> None:
+    """Start the destination QEMU (its own hostfwd port, retried if taken)."""
+    accel = (["-accel", "kvm", "-cpu", "host"] if info.get("accel") == "kvm" else
+             ["-accel", f"tcg,tb-size={os.environ.get('VIRTNET_LAB_TB_SIZE', TCG_TB_SIZE)}",
+              "-cpu", os.environ.get("VIRTNET_LAB_CPU", TCG_CPU)])
+    last_err = ""
+    for attempt in range(6):
+        dest["port"] = _free_port()
+        cmd = qemu_command(d, Path(info["overlay"]), Path(info["serial_log"]), dest["port"], info["memory"],
+                           accel, info["name"], pidfile=Path(dest["pidfile"]),
+                           qmp_socket=Path(dest["qmp_socket"]), incoming=f"unix:{dest['migration_socket']}")
+        if fault == "dest-start":
+            cmd += ["-device", "virtnet-lab-no-such-device"]  # injected: QEMU refuses to start
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            dest["pid"] = _read_pid_file(dest["pidfile"])
+            return
+        last_err = (proc.stderr or proc.stdout).strip()
+        if "hostfwd" in last_err or "forwarding" in last_err:
+            _log(f"{info['name']}: destination port {dest['port']} taken, retrying ({attempt + 1})")
+            continue
+        break
+    raise LabError(f"{info['name']}: the migration destination QEMU failed to start: {last_err}; "
+                   "the guest stays on the source")
+
+
+async def _migrate_qmp(info: dict, dest: dict, cancel_at: str | None, timeout: float) -> dict:
+    """Drive the migration over both QMP sockets; returns states and QEMU's figures."""
+    from qemu.qmp import QMPClient
+
+    src, dst = QMPClient(info["name"] + "-src"), QMPClient(info["name"] + "-dst")
+    await asyncio.wait_for(src.connect(info["qmp_socket"]), 10)
+    try:
+        await asyncio.wait_for(dst.connect(dest["qmp_socket"]), 10)
+        # hidden until the migrated virtio-net state says the guest acked STANDBY
+        await dst.execute("device_add", dict(PRIMARY_DEVICE))
+        await src.execute("migrate-set-parameters",
+                          {"max-bandwidth": CANCEL_BANDWIDTH if cancel_at else MIGRATION_BANDWIDTH})
+        t0 = time.monotonic()
+        await src.execute("migrate", {"uri": f"unix:{dest['migration_socket']}"})
+        states: list = []
+        cancel_sent = timed_out = False
+        while True:
+            q = await src.execute("query-migrate")
+            st = q.get("status", "none")
+            if not states or states[-1][0] != st:
+                states.append([st, round(time.monotonic() - t0, 2)])
+            if st in MIGRATION_FINAL:
+                break
+            if not cancel_sent and (st == cancel_at or time.monotonic() - t0 > timeout):
+                timed_out = st != cancel_at
+                await src.execute("migrate_cancel")
+                cancel_sent = True
+            await asyncio.sleep(0.05)
+        res = {"state": st, "states": states, "downtime_ms": q.get("downtime"),
+               "qemu_total_ms": q.get("total-time"), "setup_ms": q.get("setup-time"),
+               "ram_transferred_mib": round(q.get("ram", {}).get("transferred", 0) / 2**20, 1),
+               "timed_out": timed_out}
+        if st == "completed":
+            while (await dst.execute("query-status"))["status"] != "running":
+                if time.monotonic() - t0 > timeout:
+                    raise LabError(f"{info['name']}: the destination did not resume within {timeout:.0f}s")
+                await asyncio.sleep(0.02)
+            res["resumed_after_s"] = round(time.monotonic() - t0, 2)
+            res["resumed_at_monotonic"] = time.monotonic()
+        else:
+            # the source runs on: QEMU resumes it and plugs its primary back
+            status = (await src.execute("query-status"))["status"]
+            if status != "running":
+                await src.execute("cont")
+        return res
+    finally:
+        for c in (src, dst):
+            with contextlib.suppress(Exception):
+                await c.disconnect()
+
+
+def _take_over_port(info: dict, dest: dict) -> int:
+    """After the source quit: forward the instance's port to the destination too."""
+    async def go(q):
+        out = await q.execute("human-monitor-command",
+                              {"command-line": f"hostfwd_add mgmt tcp:127.0.0.1:{info['port']}-:22"})
+        if out.strip():
+            return out.strip()
+        await q.execute("human-monitor-command",
+                        {"command-line": f"hostfwd_remove mgmt tcp:127.0.0.1:{dest['port']}"})
+        return ""
+
+    err = ""
+    for _ in range(20):  # the source's listening socket goes away with its process
+        err = asyncio.run(_qmp_session({"name": info["name"], "qmp_socket": dest["qmp_socket"]}, go, 10))
+        if not err:
+            return info["port"]
+        time.sleep(0.1)
+    _log(f"{info['name']}: could not move port {info['port']} to the destination ({err}); "
+         f"the guest is reachable on {dest['port']}")
+    return dest["port"]
+
+
+def _wait_primary_on_serial(info: dict, offset: int, want_name: str | None, timeout: float,
+                            out: dict) -> None:
+    """Seconds from the resume until the probe reported the e1000e enslaved
+    (under want_name if given), into out["resume_to_primary_s"] / out["primary"]."""
+    t0 = out["resumed_at_monotonic"]
+    seen = ""
+    while time.monotonic() - t0 < timeout:
+        with open(info["serial_log"], "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode(errors="replace")
+        for line in text.splitlines():
+            parts = line.strip().split()
+            if len(parts) == 4 and parts[0] == PROBE_MARK and parts[1] == "primary":
+                seen = f"{parts[2]} {parts[3]}"
+                if parts[3] != "-" and (want_name is None or parts[2] == want_name):
+                    out["resume_to_primary_s"] = round(time.monotonic() - t0, 2)
+                    out["primary"] = parts[2]
+                    return
+        time.sleep(0.02)
+    out["probe_error"] = (f"{info['name']}: the primary was not enslaved{' as ' + want_name if want_name else ''} "
+                   f"within {timeout:.0f}s of the resume (probe last saw: {seen or 'nothing'})")
+
+
+def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, cancel_at: str | None = None,
+            fault: str | None = None, probe: bool = True, primary_name: str | None = None,
+            guest_timeout: float = 120) -> dict:
+    """Live-migrate NAME to a new QEMU on this host; the instance record then points at it.
+
+    cancel_at: a migration state (e.g. "active"): migrate_cancel when the
+    source reaches it; the guest stays on the source (result state
+    "cancelled").  fault="dest-start": the destination QEMU is given a
+    device that does not exist, so it fails to start (LabError, source
+    untouched).  probe: measure in the guest (ping loss every 100 ms, time
+    from the resume until the primary is enslaved, under primary_name if
+    given).  Any failure stops the destination and keeps the source.
+    """
+    if fault not in (None, "dest-start"):
+        raise LabError(f"unknown fault {fault!r}: use dest-start")
+    if cancel_at is not None and cancel_at not in ("setup", "wait-unplug", "active", "device"):
+        raise LabError(f"cancel_at {cancel_at!r}: use setup, wait-unplug, active or device")
+    state_dir = Path(state_dir or default_state_dir()).absolute()
+    info = _require(name, state_dir)
+    if info.get("migrating_to"):
+        _stop_migration_destination(info)
+        info.pop("migrating_to")
+    d = _idir(name, state_dir)
+    gen = int(info.get("generation", 0)) + 1
+    dest = {"pidfile": str(d / f"qemu.{gen}.pid"), "qmp_socket": str(_qmp_path(d, f"qmp.{gen}.sock")),
+            "migration_socket": str(_qmp_path(d, f"migrate.{gen}.sock")), "pid": None}
+    info["migrating_to"] = dest  # down() stops it if this process dies midway
+    _write_info(d, info)
+    t0 = time.monotonic()
+    result: dict = {"name": name, "source_pid": info["pid"]}
+    master = None
+    done = False
+    try:
+        _start_destination(info, d, dest, fault)
+        _write_info(d, info)
+        result["destination_pid"] = dest["pid"]
+        if probe:
+            r = subprocess.run(ssh_argv(info, f"PROBE_PY={shlex.quote(GUEST_PROBE_PY)}; export PROBE_PY; "
+                                        + GUEST_PROBE_START_SH),
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
+            if r.returncode != 0:
+                raise LabError(f"{name}: could not start the in-guest probe: {r.stderr.strip()}")
+            master = r.stdout.strip()
+            time.sleep(1.0)  # a few pings on the primary before the move
+        serial_offset = Path(info["serial_log"]).stat().st_size
+        result.update(asyncio.run(_migrate_qmp(info, dest, cancel_at, timeout)))
+        if result["state"] != "completed":
+            if cancel_at and result["state"] == "cancelled" and not result["timed_out"]:
+                result["on"] = "source"
+                return result
+            raise LabError(f"{name}: migration ended {result['state']} (states {result['states']}); "
+                           "the guest stays on the source")
+        watch = None
+        if probe:  # timestamps the probe's serial lines while the switch goes on
+            watch = threading.Thread(target=_wait_primary_on_serial,
+                                     args=(info, serial_offset, primary_name, guest_timeout, result))
+            watch.start()
+        _kill_qemu(info["pid"], info["overlay"], info["qmp_socket"])
+        with contextlib.suppress(OSError):
+            os.unlink(info["qmp_socket"])
+        port = _take_over_port(info, dest)
+        info.update(pid=dest["pid"], qmp_socket=dest["qmp_socket"], port=port, generation=gen)
+        info.pop("migrating_to", None)
+        with contextlib.suppress(OSError):
+            os.unlink(dest["migration_socket"])
+        _write_info(d, info)
+        (d / "qemu.pid").write_text(f"{dest['pid']}\n")
+        done = True
+        result["on"] = "destination"
+        result["port"] = port
+        if watch:
+            watch.join()
+            if "probe_error" in result:
+                raise LabError(result["probe_error"])
+        result.pop("resumed_at_monotonic", None)
+        result["total_s"] = round(time.monotonic() - t0, 2)
+        return result
+    finally:
+        if master:
+            r = subprocess.run(ssh_argv(info, "sh", "-s", "--", master), input=GUEST_PROBE_STOP_SH,
+                               capture_output=True, text=True, timeout=60, check=False)
+            with contextlib.suppress(ValueError):
+                result["traffic"] = json.loads(r.stdout.strip().splitlines()[-1])
+        if not done:
+            _stop_migration_destination(info)
+            info.pop("migrating_to", None)
+            if (d / "instance.json").exists():
+                _write_info(d, info)
+        _log(f"{name}: migration {result.get('state', 'not started')}, now on the "
+             f"{result.get('on', 'source')} ({ {k: v for k, v in result.items() if k != 'states'} })")
+
+
+
+# --------------------------------------------------------------------------
 # down / status / ssh
 
 
@@ -618,7 +1009,7 @@ def down(name: str, state_dir: Path | None = None, timeout: float = 15) -> bool:
     info = instance(name, state_dir) or {}
     overlay = info.get("overlay") or str(d / "overlay.qcow2")
     pid = info.get("pid") or _read_pid(d)
-    stopped = False
+    stopped = _stop_migration_destination(info)
     if _pid_alive(pid, overlay):
         stopped = True
         qsock = info.get("qmp_socket") or str(_qmp_path(d))
@@ -718,6 +1109,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     p.add_argument("--no-wait-guest", action="store_true", help="do not wait for the guest to enslave it")
     p.add_argument("--timeout", type=float, default=120)
+    p = sub.add_parser("migrate", parents=[common],
+                       help="live-migrate to a new QEMU on this host (the record then points at it); prints JSON")
+    p.add_argument("name")
+    p.add_argument("--primary-name", default=None,
+                   help="wait until the guest has enslaved the new primary under this name")
+    p.add_argument("--no-probe", action="store_true", help="no in-guest ping and primary timing")
+    p.add_argument("--cancel-at", default=None, choices=["setup", "wait-unplug", "active", "device"],
+                   help="fault: migrate_cancel when the source reaches this state")
+    p.add_argument("--fault", default=None, choices=["dest-start"],
+                   help="fault: the destination QEMU fails to start")
+    p.add_argument("--timeout", type=float, default=300)
     p = sub.add_parser("save", parents=[common], help="power off and keep the disk as the converged snapshot")
     p.add_argument("name")
     p = sub.add_parser("status", parents=[common], help="JSON status (with peak RSS) of instances")
@@ -745,6 +1147,9 @@ def main(argv: list[str] | None = None) -> int:
                 ap.error("down needs NAME or --all")
         elif args.cmd == "replug":
             print(json.dumps(replug(args.name, sd, wait_guest=not args.no_wait_guest, timeout=args.timeout)))
+        elif args.cmd == "migrate":
+            print(json.dumps(migrate(args.name, sd, timeout=args.timeout, cancel_at=args.cancel_at, fault=args.fault,
+                                     probe=not args.no_probe, primary_name=args.primary_name)))
         elif args.cmd == "status":
             print(json.dumps(status(args.name, sd), indent=2))
         elif args.cmd == "save":
