@@ -47,9 +47,10 @@ options:
   facts:
     description:
       - Mapping of host name to a registered M(virtnet.failover.failover_drift) result read for the facts only
-        (kernels, DKMS version, module state, failover groups). It fills the facts a host's result lacks; the
-        rollout playbook passes a read after the rollout, so hosts it rolled out show their kernels.
-    type: dict
+        (kernels, DKMS version, module state, failover groups), or a list of such mappings, the first one with
+        a value winning. They fill the facts a host's result lacks; the rollout playbook passes the read taken
+        after it rolled a host out, then the read of its fast path, so every host shows its kernels.
+    type: raw
   require_group:
     description: A host without any failover group is not healthy (RV(_value.hosts[].groups_healthy)).
     type: bool
@@ -156,11 +157,12 @@ def _facts(result, require_group=True):
     return facts
 
 
-def _entry(host, result, fallback=None, require_group=True):
+def _entry(host, result, fallbacks=(), require_group=True):
+    """The report entry of ``host``: facts from ``result``, else from the first of ``fallbacks`` that has them."""
     entry = {"host": host, "status": "ok", "message": "", "drift": []}
     entry.update(dict.fromkeys(FACT_KEYS))
-    for source in (_facts(fallback, require_group), _facts(result, require_group)):
-        entry.update({k: v for k, v in source.items() if v is not None})
+    for source in [_facts(result, require_group)] + [_facts(f, require_group) for f in fallbacks]:
+        entry.update({k: v for k, v in source.items() if v is not None and entry[k] is None})
     if result is None or not isinstance(result, dict):
         entry.update(status="unreachable", message="no result from this host (unreachable or not run)")
         return entry
@@ -197,8 +199,11 @@ def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Fai
                                  % type(results).__name__)
     names = list(hosts) if hosts is not None else list(results)
     names = sorted(dict.fromkeys([to_text(h) for h in names] + [to_text(h) for h in results]))
-    facts = facts if isinstance(facts, dict) else {}
-    data = {"hosts": [_entry(h, results.get(h), facts.get(h), require_group) for h in names]}
+    facts = [] if facts is None else [facts] if isinstance(facts, dict) else facts
+    if not isinstance(facts, (list, tuple)) or not all(isinstance(f, dict) for f in facts):
+        raise AnsibleFilterError("fleet_report: facts must be a mapping of host name -> failover_drift result, or a "
+                                 "list of such mappings; got %s" % type(facts).__name__)
+    data = {"hosts": [_entry(h, results.get(h), [f.get(h) for f in facts], require_group) for h in names]}
 
     kinds_seen = _q(Q_KINDS, data) or []
     order = {k: n for n, k in enumerate(KIND_ORDER)}

@@ -33,7 +33,7 @@ attributes:
     platforms: posix
 options:
   path:
-    description: The file to write. Its name must end in C(.prom), the suffix the textfile collector reads.
+    description: The file to write, an absolute path whose name ends in C(.prom) (the suffix the textfile collector reads).
     type: path
     required: true
   content:
@@ -109,6 +109,9 @@ def main():
     )
     path = module.params["path"]
     directory = os.path.dirname(path) or "."
+    if not os.path.isabs(path):
+        module.fail_json(msg="path %s must be absolute: give the full path in node_exporter's textfile directory"
+                         % path, path=path, size=0)
     if not path.endswith(".prom"):
         module.fail_json(msg="path %s must end in .prom: node_exporter's textfile collector reads only *.prom files"
                          % path, path=path, size=0)

@@ -111,9 +111,10 @@ class Run:
         return body
 
 
-def run_drift(fleet, tmp_path, extra_hosts=None, check=False):
+def run_drift(fleet, tmp_path, extra_hosts=None, check=False, extra_vars=None):
     """One ansible-playbook run of playbooks/drift.yml over the fleet (plus
-    ``extra_hosts``: name -> host vars, listed first in the inventory)."""
+    ``extra_hosts``: name -> host vars, listed first in the inventory; plus
+    ``extra_vars``: more inventory vars for every host)."""
     report_dir = tmp_path / "report"
     hosts = dict(extra_hosts or {})
     hosts.update({host: {"failover_netns": lab.name} for host, lab in fleet.items()})
@@ -125,6 +126,7 @@ def run_drift(fleet, tmp_path, extra_hosts=None, check=False):
         "failover_drift_checks": ["slave_name"],
         "failover_report_dir": str(report_dir),
     }, "hosts": hosts}}
+    inventory["all"]["vars"].update(extra_vars or {})
     inv_path = tmp_path / "inventory.json"
     inv_path.write_text(json.dumps(inventory))  # JSON is YAML
     env = playbook_env(collections_path(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_FORCE_COLOR="0",

@@ -221,3 +221,15 @@ def test_filters_registered():
     assert set(frj.FilterModule().filters()) == {"fleet_report_junit"}
     assert set(frp.FilterModule().filters()) == {"fleet_report_prometheus"}
     assert set(fhp.FilterModule().filters()) == {"failover_host_prometheus"}
+
+
+def test_facts_list_first_with_a_value_wins():
+    after = {"r": dict(result(), running_kernel="6.1.0-58-amd64")}
+    fast = {"r": result(mechanism="flag"), "p": result()}
+    rep = fr.fleet_report({"r": {"status": "ok"}, "p": {"status": "preflight_failed", "failed": True, "msg": "x"}},
+                          facts=[after, fast])
+    hosts = {h["host"]: h for h in rep["hosts"]}
+    assert hosts["r"]["running_kernel"] == "6.1.0-58-amd64" and hosts["r"]["module_mechanism"] == "notifier"
+    assert hosts["p"]["running_kernel"] == "6.1.0-56-amd64"  # only the fast-path read has it
+    with pytest.raises(AnsibleFilterError, match="facts must be a mapping"):
+        fr.fleet_report({}, facts="nope")
