@@ -8,11 +8,15 @@
    with reboots allowed (failover_reboot=if_needed).
 3. Runs `ansible-playbook virtnet.failover.drift` and prints where the report
    is and its summary.
-4. Shuts the fleet down (unless --keep).
+4. Live-migrates each guest once to a new QEMU on this host (vm.py migrate:
+   QEMU unplugs the failover primary, migrates, plugs a new one in on the
+   destination) and prints its failover slaves before and after the move.
+5. Shuts the fleet down (unless --keep).
 
-Exit status: 0 when the rollout succeeded and the drift check found no drift.
-Options: --keep, --skip-rollout (drift only, on a kept fleet), --report-dir,
---state-dir, --serial, -v (passed to ansible-playbook).
+Exit status: 0 when the rollout succeeded, the drift check found no drift
+and every migration kept the primary's policy name.
+Options: --keep, --skip-rollout (drift only, on a kept fleet), --no-migrate,
+--report-dir, --state-dir, --serial, -v (passed to ansible-playbook).
 """
 from __future__ import annotations
 
@@ -105,6 +109,32 @@ def print_report(report_dir: Path, name: str) -> dict | None:
     return rep
 
 
+def slaves_line(slaves: list[dict]) -> str:
+    return ", ".join(f"{s['name']} ({s['driver']}, master {s['master']})" for s in sorted(slaves, key=lambda s: s["driver"]))
+
+
+def migrate_fleet(state_dir: Path) -> int:
+    """Migrate each guest once; 0 when each primary came back under its name of before."""
+    failed = 0
+    for name in FLEET:
+        before = vm.guest_failover_slaves(vm.instance(name, state_dir))
+        primary = next((s["name"] for s in before if s["driver"] == "e1000e"), None)
+        log(f"{name}: before the migration: {slaves_line(before)}")
+        try:
+            res = vm.migrate(name, state_dir=state_dir, primary_name=primary)
+        except vm.LabError as exc:
+            log(f"{name}: migration FAILED: {exc}")
+            failed += 1
+            continue
+        after = vm.guest_failover_slaves(vm.instance(name, state_dir))
+        traffic = res.get("traffic", {})
+        log(f"{name}: migrated in {res['resumed_after_s']} s (QEMU downtime {res['downtime_ms']} ms), primary "
+            f"{res['primary']} enslaved {res['resume_to_primary_s']} s after the resume, "
+            f"{traffic.get('lost', '?')}/{traffic.get('sent', '?')} pings lost")
+        log(f"{name}: after the migration:  {slaves_line(after)}")
+    return failed
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--keep", action="store_true", help="leave the fleet running at the end")
@@ -115,6 +145,7 @@ def main(argv=None) -> int:
                     help="where the reports go (default %(default)s)")
     ap.add_argument("--serial", default=None,
                     help="failover_rollout_serial for the rollout (default: the playbook's [1, '25%%'])")
+    ap.add_argument("--no-migrate", action="store_true", help="skip the live migration of each guest")
     ap.add_argument("--memory", type=int, default=768, help="MiB per guest (default 768)")
     ap.add_argument("-v", "--verbose", action="count", default=0)
     args = ap.parse_args(argv)
@@ -122,7 +153,7 @@ def main(argv=None) -> int:
     report_dir = args.report_dir.resolve()
     env = ansible_env(state_dir)
     times = {}
-    rc_roll = rc_drift = 0
+    rc_roll = rc_drift = rc_mig = 0
     t0 = time.monotonic()
     try:
         log(f"booting the demo fleet {', '.join(f'{n} ({i})' for n, i in FLEET.items())} in {state_dir}")
@@ -142,6 +173,11 @@ def main(argv=None) -> int:
         rep = print_report(report_dir, "fleet-report")
         if rep is not None and rep["clean"]:
             log("zero drift: every host runs the patched module with the policy's parameter and slave names")
+        if not args.no_migrate:
+            t1 = time.monotonic()
+            log("live-migrating each guest once (QEMU unplugs the primary, migrates, plugs a new one in)")
+            rc_mig = migrate_fleet(state_dir)
+            times["migrate"] = round(time.monotonic() - t1, 1)
     finally:
         if args.keep:
             log(f"fleet kept running (state {state_dir}); stop it with: "
@@ -151,7 +187,7 @@ def main(argv=None) -> int:
             vm.down_all(state_dir)
     times["total"] = round(time.monotonic() - t0, 1)
     log(f"times (s): {times}")
-    return 1 if (rc_roll or rc_drift) else 0
+    return 1 if (rc_roll or rc_drift or rc_mig) else 0
 
 
 if __name__ == "__main__":
