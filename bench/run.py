@@ -12,6 +12,7 @@ Benchmarks (each also runs alone, see its --help):
   fleet        bench/bench_fleet.py        drift over 20/100/200 netns hosts at forks 5 and 20
   rollout      bench/bench_rollout_cost.py DKMS build+install, initramfs, reboot per host (lab VM)
   converged    bench/bench_converged.py    rollout re-run and drift vs ping on the converged guest
+  migration    bench/bench_migration.py    live migration: total time, downtime, time until named, ping loss
 
 Ratios are measured side by side in one run (medians of repeats), never against absolute
 times.  Exit status 1 when any goal is missed (a goal that is not reached but whose bound
@@ -37,11 +38,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DOC = os.path.join(ROOT, "docs", "performance.md")
-ORDER = ["interfaces", "fleet", "rollout", "converged"]
+ORDER = ["interfaces", "fleet", "rollout", "converged", "migration"]
 SHARED_GUEST = "vnfo-bench-run"  # rollout converges it, converged re-uses it, run.py stops it
 SCRIPTS = {"interfaces": "bench_interfaces.py", "fleet": "bench_fleet.py",
-           "converged": "bench_converged.py", "rollout": "bench_rollout_cost.py"}
-VM_BENCHES = {"converged", "rollout"}
+           "converged": "bench_converged.py", "rollout": "bench_rollout_cost.py",
+           "migration": "bench_migration.py"}
+VM_BENCHES = {"converged", "rollout", "migration"}
 
 
 def run_streamed(cmd):
