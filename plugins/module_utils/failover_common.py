@@ -8,9 +8,9 @@ The options are documented once, in doc_fragments/failover_policy.py."""
 from __future__ import annotations
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import (
-    DEFAULT_TEMPLATES,
     ROLES,
     Policy,
+    policy_argument_spec,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import (
     MASTER_KINDS,
@@ -27,13 +27,7 @@ def common_argument_spec():
     return dict(
         netns=dict(type="str"),
         master_kinds=dict(type="list", elements="str", default=["net_failover"], choices=list(MASTER_KINDS)),
-        standby_template=dict(type="str", default=DEFAULT_TEMPLATES["standby"]),
-        primary_template=dict(type="str", default=DEFAULT_TEMPLATES["primary"]),
-        names=dict(type="list", elements="dict", default=[], options=dict(
-            master=dict(type="str", required=True),
-            standby=dict(type="str"),
-            primary=dict(type="str"),
-        )),
+        **policy_argument_spec()
     )
 
 

@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Naming policy for failover slaves: rendering, validation, rename plans.
 
-Pure Python (no netlink): the modules feed it what failover_netlink saw.
+Pure Python (no netlink), standard library only: the modules feed it what
+failover_netlink saw, and the slave_names role installs this same file next
+to its udev helper, which feeds it what sysfs shows.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ DEFAULT_TEMPLATES = {"standby": "{master}nsby", "primary": "{master}npri"}
 TEMPLATE_FIELDS = ("master", "master_index")
 IFNAMSIZ = 16  # including the terminating NUL
 TEMP_PREFIX = "vnfotmp"
+STANDBY_ALIASES = ("sby", "standby")
+PRIMARY_ALIASES = ("pri", "primary")
 
 
 class PolicyError(Exception):
@@ -25,6 +29,19 @@ class PolicyError(Exception):
             problems = [problems]
         self.problems = list(problems)
         super().__init__("; ".join(self.problems))
+
+
+def policy_argument_spec():
+    """The module options of a naming policy (standby_template, primary_template, names)."""
+    return dict(
+        standby_template=dict(type="str", default=DEFAULT_TEMPLATES["standby"]),
+        primary_template=dict(type="str", default=DEFAULT_TEMPLATES["primary"]),
+        names=dict(type="list", elements="dict", default=[], options=dict(
+            master=dict(type="str", required=True),
+            standby=dict(type="str"),
+            primary=dict(type="str"),
+        )),
+    )
 
 
 def ifname_problem(name):
@@ -126,6 +143,34 @@ class Policy:
             "primary_template": self.templates["primary"] or "",
             "names": [dict(master=m, **roles) for m, roles in sorted(self.names.items())],
         }
+
+
+def slave_roles(slaves, drivers):
+    """Assign roles deterministically.
+
+    standby: phys_port_name 'sby', else driver virtio_net, else ifalias
+    'sby'/'standby' (lowest ifindex within the first matching rule);
+    primary: ifalias 'pri'/'primary', else the lowest-ifindex remaining slave.
+    Returns (standby, primary, others).
+    """
+    ordered = sorted(slaves, key=lambda lk: lk.index)
+    standby = None
+    for rule in (lambda lk: lk.phys_port_name == "sby",
+                 lambda lk: drivers.get(lk.index) == "virtio_net",
+                 lambda lk: (lk.alias or "").strip().lower() in STANDBY_ALIASES):
+        match = [lk for lk in ordered if rule(lk)]
+        if match:
+            standby = match[0]
+            break
+    rest = [lk for lk in ordered if lk is not standby]
+    primary = None
+    marked = [lk for lk in rest if (lk.alias or "").strip().lower() in PRIMARY_ALIASES]
+    if marked:
+        primary = marked[0]
+    elif rest:
+        primary = rest[0]
+    others = [lk for lk in rest if lk is not primary]
+    return standby, primary, others
 
 
 class Rename:

@@ -13,9 +13,7 @@ Works with pyroute2 0.7, 0.8 and 0.9.
 
 from __future__ import annotations
 
-import array
 import errno
-import fcntl
 import importlib.util
 import os
 import socket
@@ -23,6 +21,8 @@ import struct
 import sys
 import traceback
 
+from ansible_collections.virtnet.failover.plugins.module_utils.ethtool_drvinfo import Ethtool  # noqa: F401 (re-exported)
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import slave_roles
 from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import kstrtobool
 
 # netlink / rtnetlink constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h)
@@ -53,18 +53,12 @@ RTEXT_FILTER_SKIP_STATS = 1 << 3
 IFF_UP = 0x1
 IFF_LOWER_UP = 0x10000
 
-SIOCETHTOOL = 0x8946
-ETHTOOL_GDRVINFO = 0x00000003
-_DRVINFO_LEN = 196  # struct ethtool_drvinfo
-
 OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
 
 # master kind (module option value) <- IFLA_INFO_KIND / ethtool driver
 MASTER_KINDS = ("net_failover", "bridge", "bonding", "team")
 _KIND_BY_LINKINFO = {"bridge": "bridge", "bond": "bonding", "team": "team"}
 _KIND_BY_DRIVER = {"net_failover": "net_failover", "bridge": "bridge", "bonding": "bonding", "team": "team"}
-STANDBY_ALIASES = ("sby", "standby")
-PRIMARY_ALIASES = ("pri", "primary")
 
 NETNS_DIRS = ("/run/netns", "/var/run/netns")
 
@@ -327,39 +321,6 @@ def enter_netns(name):
         raise FailoverError("entering network namespace %r did not take effect" % name)
 
 
-# ------------------------------------------------------------------- ethtool
-
-
-class Ethtool:
-    """ETHTOOL_GDRVINFO through one AF_INET datagram socket (current netns)."""
-
-    def __init__(self):
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 0)
-        self._cache = {}
-
-    def close(self):
-        self._sock.close()
-
-    def drvinfo(self, ifname):
-        """Return (driver, bus_info) or (None, None) when not available."""
-        if ifname in self._cache:
-            return self._cache[ifname]
-        data = array.array("B", struct.pack("=I", ETHTOOL_GDRVINFO) + b"\0" * (_DRVINFO_LEN - 4))
-        addr = data.buffer_info()[0]
-        ifreq = struct.pack("16sP16x", ifname.encode("utf-8")[:15], addr)  # struct ifreq, 40 bytes
-        try:
-            fcntl.ioctl(self._sock.fileno(), SIOCETHTOOL, ifreq)
-            raw = data.tobytes()
-            result = (_cstr(raw, 4, 36) or None, _cstr(raw, 100, 132) or None)
-        except OSError:
-            result = (None, None)
-        self._cache[ifname] = result
-        return result
-
-    def driver(self, ifname):
-        return self.drvinfo(ifname)[0]
-
-
 def pci_address(link_name, bus_info, in_netns):
     """PCI address from ethtool bus_info, else from sysfs (host netns only)."""
     if bus_info and _looks_pci(bus_info):
@@ -451,34 +412,6 @@ def master_kind(link, ethtool):
     if link.kind:
         return None  # some other rtnl kind (vrf, ...): never a failover master
     return _KIND_BY_DRIVER.get(ethtool.driver(link.name))
-
-
-def slave_roles(slaves, drivers):
-    """Assign roles deterministically.
-
-    standby: phys_port_name 'sby', else driver virtio_net, else ifalias
-    'sby'/'standby' (lowest ifindex within the first matching rule);
-    primary: ifalias 'pri'/'primary', else the lowest-ifindex remaining slave.
-    Returns (standby, primary, others).
-    """
-    ordered = sorted(slaves, key=lambda lk: lk.index)
-    standby = None
-    for rule in (lambda lk: lk.phys_port_name == "sby",
-                 lambda lk: drivers.get(lk.index) == "virtio_net",
-                 lambda lk: (lk.alias or "").strip().lower() in STANDBY_ALIASES):
-        match = [lk for lk in ordered if rule(lk)]
-        if match:
-            standby = match[0]
-            break
-    rest = [lk for lk in ordered if lk is not standby]
-    primary = None
-    marked = [lk for lk in rest if (lk.alias or "").strip().lower() in PRIMARY_ALIASES]
-    if marked:
-        primary = marked[0]
-    elif rest:
-        primary = rest[0]
-    others = [lk for lk in rest if lk is not primary]
-    return standby, primary, others
 
 
 class Group:
