@@ -71,7 +71,9 @@ def main():
     left = subprocess.run(["pgrep", "-f", "virtnet-lab-" + NAME], capture_output=True, text=True,
                           check=False).stdout.split()
     if runs:
-        med = lambda key: statistics.median(key(r) for r in runs)  # noqa: E731
+        def med(key):
+            return statistics.median(key(r) for r in runs)
+
         res.info("migrations measured", "%d of %d" % (len(runs), args.repeat))
         res.info("total time, migrate until the destination runs (median)", "%.2f s" % med(lambda r: r["resumed_after_s"]))
         res.info("QEMU downtime, query-migrate (median)", "%.0f ms" % med(lambda r: r["downtime_ms"]))
