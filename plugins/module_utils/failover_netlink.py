@@ -23,7 +23,8 @@ import traceback
 
 from ansible_collections.virtnet.failover.plugins.module_utils.ethtool_drvinfo import Ethtool  # noqa: F401 (re-exported)
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import slave_roles
-from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import kstrtobool
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import kernel_builtin
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import loaded_module
 
 # netlink / rtnetlink constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h)
 NLMSG_ERROR = 2
@@ -459,42 +460,22 @@ def find_groups(links, ethtool, master_kinds=("net_failover",)):
 # ------------------------------------------------------ kernel module state
 
 
-def _read(path):
-    try:
-        with open(path) as fh:
-            return fh.read().strip()
-    except OSError:
-        return None
-
-
 def kernel_module_state(sys_root="/sys", modules_root="/lib/modules", release=None):
-    """State of the host's 'failover' kernel module from sysfs.
+    """State of the host's 'failover' kernel module (kmod_sysfs.loaded_module,
+    built in also when kmod_files.kernel_builtin says so).
 
     Contract with the patched module: parameters/slave_rename_ok (bool),
     parameters/live_rename ('flag'|'notifier'|'unsupported'), version.
     """
-    mod = os.path.join(sys_root, "module", "failover")
-    present = os.path.isdir(mod)
-    initstate = _read(os.path.join(mod, "initstate")) if present else None
+    info = loaded_module("failover", os.path.join(sys_root, "module"))
     release = release or os.uname().release
-    listed_builtin = False
-    builtin_list = os.path.join(modules_root, release, "modules.builtin")
-    try:
-        with open(builtin_list) as fh:
-            listed_builtin = any(line.rstrip().endswith("/failover.ko") for line in fh)
-    except OSError:
-        pass
-    builtin = listed_builtin or (present and initstate is None)
-    params = os.path.join(mod, "parameters")
-    rename_ok_raw = _read(os.path.join(params, "slave_rename_ok")) if present else None
-    rename_ok = kstrtobool(rename_ok_raw)
-    live = _read(os.path.join(params, "live_rename")) if present else None
+    builtin = bool(info["builtin"] or kernel_builtin(release, "failover", modules_dir=modules_root)[0])
     return {
-        "loaded": bool(builtin or initstate == "live"),
-        "builtin": bool(builtin),
-        "patched": rename_ok_raw is not None,
-        "version": _read(os.path.join(mod, "version")) if present else None,
-        "srcversion": _read(os.path.join(mod, "srcversion")) if present else None,
-        "slave_rename_ok": rename_ok,
-        "live_rename": live or None,
+        "loaded": bool(builtin or info["initstate"] == "live"),
+        "builtin": builtin,
+        "patched": info["patched"],
+        "version": info["version"] or None,
+        "srcversion": info["srcversion"] or None,
+        "slave_rename_ok": info["slave_rename_ok"],
+        "live_rename": info["live_rename"] or None,
     }

@@ -33,7 +33,8 @@ _EXTRA_FLAGS = (
     ('missing_built', ('Missing some built modules', 'Built modules are missing')),
 )
 
-_KO_SUFFIXES = ('.ko', '.ko.xz', '.ko.gz', '.ko.zst')
+# every compression the kernel's module loader takes (CONFIG_MODULE_COMPRESS_*), uncompressed first
+KO_SUFFIXES = ('.ko', '.ko.xz', '.ko.zst', '.ko.gz')
 
 # name/version, kernel, arch: state[ extras]      (dkms 3.x)
 _RE_NEW = re.compile(r'^(?P<name>[^/,:\s]+)/(?P<version>[^,:\s]+),\s*(?P<kernel>[^,\s]+),\s*(?P<arch>[^:\s]+):\s*(?P<rest>.*)$')
@@ -199,17 +200,18 @@ def dest_module_names(conf_path):
 # Direct read of the DKMS tree (what `dkms status` evaluates), no subprocess
 
 
-def _find_ko(directory, modname):
-    for suffix in _KO_SUFFIXES:
+def find_ko(directory, modname):
+    """Path of <modname>.ko[.xz|.zst|.gz] in a directory (a regular file), or None."""
+    for suffix in KO_SUFFIXES:
         p = os.path.join(directory, modname + suffix)
-        if os.path.exists(p):
+        if os.path.isfile(p):
             return p
     return None
 
 
 def _has_any_ko(directory):
     try:
-        return any(n.endswith(_KO_SUFFIXES) for n in os.listdir(directory))
+        return any(n.endswith(KO_SUFFIXES) for n in os.listdir(directory))
     except OSError:
         return False
 
@@ -248,7 +250,7 @@ def read_tree(name, dkms_tree='/var/lib/dkms'):
                 if not os.path.isdir(mdir):
                     continue
                 if modnames is not None:
-                    built = all(_find_ko(mdir, n) for n in modnames)
+                    built = all(find_ko(mdir, n) for n in modnames)
                 else:
                     built = _has_any_ko(mdir)
                 if not built:

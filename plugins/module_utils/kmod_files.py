@@ -20,7 +20,11 @@ import struct
 import subprocess
 import zlib
 
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import version_key
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (  # noqa: F401 (find_ko re-exported)
+    KO_SUFFIXES,
+    find_ko,
+    version_key,
+)
 
 
 PROC_CONFIG = '/proc/config.gz'
@@ -143,15 +147,6 @@ def read_ko(path):
         val = info.get(key)
         res[key] = val[0] if isinstance(val, list) else val
     return res
-
-
-def find_ko(directory, modname):
-    """Path of <modname>.ko[.xz|.gz|.zst] in a directory, or None."""
-    for suffix in ('.ko', '.ko.xz', '.ko.zst', '.ko.gz'):
-        p = os.path.join(directory, modname + suffix)
-        if os.path.isfile(p):
-            return p
-    return None
 
 
 # --------------------------------------------------------------------------
@@ -304,7 +299,7 @@ class _StreamDecompressor:
 def _match_target(name, targets):
     base = name.rsplit('/', 1)[-1]
     for t in targets:
-        if base in (t + '.ko', t + '.ko.xz', t + '.ko.zst', t + '.ko.gz'):
+        if base in tuple(t + suffix for suffix in KO_SUFFIXES):
             return True
     return False
 
@@ -432,24 +427,31 @@ def kernel_config_option(kernel, option='CONFIG_FAILOVER', boot_dir='/boot', mod
     return None, None
 
 
-def module_builtin_listed(kernel, relpath='kernel/net/core/failover.ko', modules_dir='/lib/modules'):
-    """True/False from /lib/modules/<k>/modules.builtin, None if absent."""
+def module_builtin_listed(kernel, modname, modules_dir='/lib/modules'):
+    """True/False from /lib/modules/<k>/modules.builtin (a line whose file
+    name is <modname>.ko, '-' and '_' alike), None if that file is absent."""
+    want = modname.replace('-', '_') + '.ko'
     try:
         with open(os.path.join(modules_dir, kernel, 'modules.builtin'), 'r', encoding='utf-8') as f:
-            return any(line.strip() == relpath for line in f)
+            return any(line.strip().rsplit('/', 1)[-1].replace('-', '_') == want for line in f)
     except OSError:
         return None
 
 
-def kernel_builtin(kernel, modname, option=None, boot_dir='/boot', modules_dir='/lib/modules'):
-    """Whether ``kernel`` has the module built in: its config ``option``
-    (default CONFIG_<MODNAME>) is y, or modules.builtin lists
-    kernel/net/core/<modname>.ko.  Returns (True, False or None when neither
-    the config nor modules.builtin was found; config value; config source)."""
-    cfg, cfg_src = kernel_config_option(kernel, option or 'CONFIG_%s' % modname.upper(), boot_dir, modules_dir)
-    listed = module_builtin_listed(kernel, 'kernel/net/core/%s.ko' % modname, modules_dir)
+def kernel_builtin(kernel, modname, boot_dir='/boot', modules_dir='/lib/modules'):
+    """Whether ``kernel`` has the module built in: its config option
+    CONFIG_<MODNAME> is y (see kernel_config_option), or modules.builtin lists
+    <modname>.ko.  Returns (True, False or None when neither the config nor
+    modules.builtin was found; config value; config source)."""
+    cfg, cfg_src = kernel_config_option(kernel, config_option(modname), boot_dir, modules_dir)
+    listed = module_builtin_listed(kernel, modname, modules_dir)
     builtin = True if cfg == 'y' or listed else (False if cfg is not None or listed is not None else None)
     return builtin, cfg, cfg_src
+
+
+def config_option(modname):
+    """The kernel config option that builds a module: CONFIG_<MODNAME> (failover: CONFIG_FAILOVER)."""
+    return 'CONFIG_%s' % modname.replace('-', '_').upper()
 
 
 def dkms_ko_path(kernel, modname, modules_dir='/lib/modules'):

@@ -7,13 +7,12 @@ or loadable.  Pure Python, no Ansible imports."""
 from __future__ import annotations
 
 import errno
-import gzip
 import os
 import re
 import stat
-import zlib
 
 from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import kstrtobool, to_bool
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import kernel_builtin
 
 SYS_MODULE = '/sys/module'
 
@@ -50,27 +49,6 @@ def validate_dkms_module(module, dkms_name, dkms_version=None, kernels=()):
         validate_name('DKMS version', dkms_version)
     for kernel in kernels:
         validate_name('kernel', kernel)
-
-
-def builtin_without_sysfs(module, modules_dir='/lib/modules', proc_config='/proc/config.gz'):
-    """True when the running kernel has the module built in: listed in
-    /lib/modules/<running>/modules.builtin, or for failover CONFIG_FAILOVER=y
-    in /proc/config.gz.  False when not known to be built in."""
-    base = module.replace('-', '_')
-    try:
-        with open(os.path.join(modules_dir, os.uname().release, 'modules.builtin'), 'r', encoding='utf-8') as f:
-            for line in f:
-                if line.strip().rsplit('/', 1)[-1].replace('-', '_') == base + '.ko':
-                    return True
-    except OSError:
-        pass
-    if base == 'failover':
-        try:
-            with gzip.open(proc_config, 'rt', encoding='utf-8', errors='replace') as f:
-                return any(line.strip() == 'CONFIG_FAILOVER=y' for line in f)
-        except (OSError, EOFError, zlib.error):
-            pass
-    return False
 
 
 def module_dir(module, root=SYS_MODULE):
@@ -146,7 +124,7 @@ def inspect_param(module, param, root=SYS_MODULE):
     validate_name('parameter', param)
     d = module_dir(module, root)
     if not os.path.isdir(d):
-        if builtin_without_sysfs(module):
+        if kernel_builtin(os.uname().release, module)[0]:
             msg = ("module %s is built into the running kernel and has no parameters (no %s), so it has "
                    "no parameter %s" % (module, d, param))
             if module.replace('-', '_') == 'failover':

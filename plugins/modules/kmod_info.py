@@ -22,7 +22,8 @@ description:
     in version order (what C(update-grub) lists first).
   - Per kernel the installed DKMS module file (C(updates/dkms/), C(extra/) or C(updates/)) and
     its C(srcversion) read from the ELF C(.modinfo) section (C(.ko.xz) and C(.ko.gz) are
-    decompressed in Python, C(.ko.zst) with the C(zstd) tool when present), C(CONFIG_FAILOVER)
+    decompressed in Python, C(.ko.zst) with the C(zstd) tool when present), the module's config option
+    C(CONFIG_MODULE) (C(CONFIG_FAILOVER) for the default O(module))
     from C(/boot/config-KERNEL) (or the headers' C(.config)), and whether the module is built in.
   - The loaded module from C(/sys/module/MODULE) (srcversion, version, parameters; patched when
     C(parameters/slave_rename_ok) exists).
@@ -214,13 +215,13 @@ kernels:
       description: "C(/lib/modules/KERNEL/build) resolves to a headers tree."
       type: bool
     config_failover:
-      description: "C(CONFIG_FAILOVER): y, m, not set, or null when no config file was found."
+      description: "The config option of O(module) (C(CONFIG_FAILOVER) by default): y, m, not set, or null when no config file was found."
       type: str
     config_source:
       description: "File C(config_failover) was read from."
       type: str
     failover_builtin:
-      description: "failover is built in (CONFIG_FAILOVER=y or listed in modules.builtin); null if unknown."
+      description: "O(module) is built in (its config option is y, or modules.builtin lists it); null if unknown."
       type: bool
     dkms_state:
       description: "DKMS state (absent, added, built, installed, installed-weak, broken) of the wanted version, or the most advanced of any version."
@@ -338,7 +339,7 @@ def _no_ko():
 
 def gather_kernel(kernel, modname, versions, wanted, running, next_boot):
     kdir = os.path.join(MODULES_DIR, kernel)
-    builtin, cfg, cfg_src = kernel_builtin(kernel, modname, 'CONFIG_FAILOVER', BOOT_DIR, MODULES_DIR)
+    builtin, cfg, cfg_src = kernel_builtin(kernel, modname, BOOT_DIR, MODULES_DIR)
     # DKMS state
     best_state, best_version = 'absent', None
     for v, d in sorted(versions.items(), key=lambda x: version_key(x[0])):

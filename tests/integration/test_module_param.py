@@ -13,6 +13,7 @@ import pytest
 from kmod_helpers import run_tasks  # noqa: E402  (also puts the collection on sys.path)
 
 from ansible_collections.virtnet.failover.plugins.module_utils import kmod_sysfs as ks  # noqa: E402
+from ansible_collections.virtnet.failover.plugins.module_utils import kmod_files as kf  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not os.path.isdir('/sys/module/printk/parameters'),
                                 reason='/sys/module/printk/parameters not present on this host')
@@ -86,7 +87,7 @@ def test_module_param_on_this_host(tmp_path):
         pytest.fail('unexpected: a patched failover module is loaded on the test host')
     elif os.path.isdir('/sys/module/failover'):
         assert 'failover is the stock module' in f['msg']
-    elif ks.builtin_without_sysfs('failover'):
+    elif kf.kernel_builtin(os.uname().release, 'failover')[0]:
         assert 'built into the running kernel' in f['msg'] and 'CONFIG_FAILOVER=m' in f['msg']
     else:
         assert 'is not loaded' in f['msg']

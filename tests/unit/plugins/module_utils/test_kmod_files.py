@@ -259,6 +259,13 @@ def test_kernel_builtin_and_dkms_ko_path(tmp_path):
                                  ('6.1.0-57-amd64', True, None), ('0.0.0-none', None, None)):
         got = kf.kernel_builtin(kernel, 'failover', boot_dir=str(boot), modules_dir=str(mods))
         assert got[:2] == (builtin, cfg), kernel
+    # any directory in modules.builtin, '-' and '_' alike; the config option follows the module name
+    (mods / '6.1.0-57-amd64' / 'modules.builtin').write_text('kernel/drivers/net/net_failover.ko\n')
+    assert kf.kernel_builtin('6.1.0-57-amd64', 'net-failover', str(boot), str(mods))[0] is True
+    assert kf.kernel_builtin('6.1.0-57-amd64', 'failover', str(boot), str(mods))[0] is False
+    (boot / 'config-6.1.0-57-amd64').write_text('CONFIG_NET_FAILOVER=y\nCONFIG_FAILOVER=m\n')
+    assert kf.kernel_builtin('6.1.0-57-amd64', 'failover', str(boot), str(mods))[:2] == (False, 'm')
+    assert kf.config_option('net-failover') == 'CONFIG_NET_FAILOVER'
     kdir = mods / '6.1.0-56-amd64'
     assert kf.dkms_ko_path('6.1.0-56-amd64', 'failover', str(mods)) is None
     for sub in ('updates', 'extra', 'updates/dkms'):  # the later, the earlier in the search order

@@ -99,7 +99,7 @@ def test_inspect_param_stock_failover_hint(tmp_path):
 
 def test_inspect_param_not_loaded_and_builtin(tmp_path):
     with pytest.raises(ks.KmodError, match='is not loaded'):
-        ks.inspect_param('net_failover', 'x', root=str(tmp_path))
+        ks.inspect_param('vnfo_no_such_module', 'x', root=str(tmp_path))
     _fake_module(tmp_path, 'printk', {'time': ('Y', 0o644)}, initstate=None)
     with pytest.raises(ks.KmodError, match='built into the kernel and has no parameter nope'):
         ks.inspect_param('printk', 'nope', root=str(tmp_path))
@@ -131,19 +131,3 @@ def test_real_sysfs_kernel_refuses_value():
     with pytest.raises(ks.KmodError, match='kernel refused'):
         ks.write_param(path, 'not-a-number')
     assert open(path).read() == before
-
-
-def test_builtin_without_sysfs(tmp_path):
-    import gzip
-    cfg = tmp_path / 'config.gz'
-    with gzip.open(str(cfg), 'wt') as f:
-        f.write('CONFIG_NET_FAILOVER=y\nCONFIG_FAILOVER=y\n')
-    assert ks.builtin_without_sysfs('failover', modules_dir=str(tmp_path), proc_config=str(cfg))
-    with gzip.open(str(cfg), 'wt') as f:
-        f.write('CONFIG_FAILOVER=m\n')
-    assert not ks.builtin_without_sysfs('failover', modules_dir=str(tmp_path), proc_config=str(cfg))
-    mods = tmp_path / os.uname().release
-    mods.mkdir()
-    (mods / 'modules.builtin').write_text('kernel/net/core/failover.ko\nkernel/drivers/net/net_failover.ko\n')
-    assert ks.builtin_without_sysfs('net_failover', modules_dir=str(tmp_path), proc_config=str(cfg))
-    assert not ks.builtin_without_sysfs('virtio_net', modules_dir=str(tmp_path), proc_config=str(cfg))
