@@ -957,23 +957,28 @@ def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, canc
                 return result
             raise LabError(f"{name}: migration ended {result['state']} (states {result['states']}); "
                            "the guest stays on the source")
+        # the guest runs on the destination now: from here on it is never stopped
+        done = True
         watch = None
         if probe:  # timestamps the probe's serial lines while the switch goes on
-            watch = threading.Thread(target=_wait_primary_on_serial,
+            watch = threading.Thread(target=_wait_primary_on_serial, daemon=True,
                                      args=(info, serial_offset, primary_name, guest_timeout, result))
             watch.start()
-        _kill_qemu(info["pid"], info["overlay"], info["qmp_socket"])
-        with contextlib.suppress(OSError):
-            os.unlink(info["qmp_socket"])
-        port = _take_over_port(info, dest)
-        info.update(pid=dest["pid"], qmp_socket=dest["qmp_socket"], port=port, generation=gen)
+        source = {k: info[k] for k in ("pid", "qmp_socket")}
+        info.update(pid=dest["pid"], qmp_socket=dest["qmp_socket"], port=dest["port"], generation=gen,
+                    source_port=info["port"])
         info.pop("migrating_to", None)
-        with contextlib.suppress(OSError):
-            os.unlink(dest["migration_socket"])
         _write_info(d, info)
         (d / "qemu.pid").write_text(f"{dest['pid']}\n")
-        done = True
+        _kill_qemu(source["pid"], info["overlay"], source["qmp_socket"])
+        with contextlib.suppress(OSError):
+            os.unlink(source["qmp_socket"])
+        with contextlib.suppress(OSError):
+            os.unlink(dest["migration_socket"])
+        info["port"] = _take_over_port(dict(info, port=info.pop("source_port")), dest)
+        _write_info(d, info)
         result["on"] = "destination"
+        port = info["port"]
         result["port"] = port
         if watch:
             watch.join()
