@@ -93,7 +93,7 @@ units: setup
 	cd $(ROOT) && $(BIN)/pytest -q -p no:cacheprovider tests/unit
 
 integration: setup
-	cd $(ROOT) && $(BIN)/pytest -q -p no:cacheprovider tests/integration
+	cd $(ROOT) && VIRTNET_INTEGRATION_REQUIRED=1 $(BIN)/pytest -q -rs -p no:cacheprovider tests/integration
 
 kmod-compile: setup
 	cd $(ROOT) && tests/kmod/compile-check.sh

@@ -9,6 +9,12 @@
 Set VIRTNET_PYROUTE2_PYTHONS to a colon-separated list of extra Python
 interpreters (e.g. venvs with pyroute2 0.7.2 and 0.8.1) to run the
 interpreter-parametrized tests with them as well.
+
+A test whose prerequisites are missing (root, iproute2, dkms, kernel headers)
+is skipped with the reason.  With VIRTNET_INTEGRATION_REQUIRED=1 (set by the
+Makefile's integration target, so by make test) every such skip is reported
+as a failure instead, with the same reason: the test command cannot pass
+while the integration tier did not run.
 """
 
 from __future__ import annotations
@@ -32,6 +38,22 @@ from netns_lab import NetnsLab  # noqa: E402
 def pythons():
     extra = [p for p in os.environ.get("VIRTNET_PYROUTE2_PYTHONS", "").split(":") if p]
     return [sys.executable] + extra
+
+
+REQUIRED = os.environ.get("VIRTNET_INTEGRATION_REQUIRED") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under VIRTNET_INTEGRATION_REQUIRED=1 a skip is a failure that names its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRED and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = ("%s: skipped, but VIRTNET_INTEGRATION_REQUIRED=1 (make test) needs every integration "
+                           "test to run. %s. Run as root after make setup (tests/host-packages.txt), or run "
+                           "pytest without VIRTNET_INTEGRATION_REQUIRED to allow skips." % (item.nodeid, reason))
 
 
 def pytest_collection_modifyitems(config, items):
