@@ -37,13 +37,13 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
 .PHONY: help setup host-packages venv collection lint sanity units integration \
-	kmod-compile images molecule test demo bench clean
+	kmod-compile kmod-matrix images molecule test demo bench clean
 
 help:
 	@echo "make demo     set up, then roll out to the lab fleet and run a drift check (main job)"
 	@echo "make test     set up, then lint, sanity, units, integration, kmod-compile, molecule"
 	@echo "make setup    Debian packages + .venv + collection path (idempotent)"
-	@echo "targets: lint sanity units integration kmod-compile images molecule bench clean"
+	@echo "targets: lint sanity units integration kmod-compile kmod-matrix images molecule bench clean"
 
 setup: host-packages venv collection
 
@@ -90,7 +90,7 @@ sanity: setup
 		$(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 units: setup
-	cd $(ROOT) && $(BIN)/pytest -q -p no:cacheprovider tests/unit
+	cd $(ROOT) && $(BIN)/pytest -q -p no:cacheprovider tests/unit tests/kmod
 
 integration: setup
 	cd $(ROOT) && VIRTNET_INTEGRATION_REQUIRED=1 $(BIN)/pytest -q -rs -p no:cacheprovider tests/integration
@@ -98,19 +98,30 @@ integration: setup
 kmod-compile: setup
 	cd $(ROOT) && tests/kmod/compile-check.sh
 
+# The module compiled against every Debian kernel series (5.10, 6.1, 6.12,
+# 7.x from trixie-backports and forky), each in a cached mmdebstrap chroot of
+# its own suite; docs/compatibility.md's table comes from it
+# (make kmod-matrix KMOD_MATRIX_ARGS=--write-docs).
+kmod-matrix: setup
+	cd $(ROOT) && $(PY) tests/kmod/matrix.py check $(KMOD_MATRIX_ARGS)
+
 images: setup
 	cd $(ROOT) && $(PY) molecule/resources/lab/image.py build --all
 
 molecule: setup images
 	cd $(ROOT) && $(PY) molecule/resources/lab/run_scenarios.py --jobs $(JOBS) $(SCENARIOS)
 
-# The VM images (cold: mmdebstrap, mostly I/O and network) build in the
-# background while the static checks and the host tests run.
+# The VM images and the compile matrix's chroots (cold: mmdebstrap, mostly
+# I/O and network) build in the background, and the matrix compiles there,
+# while the static checks and the host tests run.
 test: setup
 	@$(MAKE) --no-print-directory images > $(BUILD)/images.log 2>&1 & img=$$!; \
+	$(MAKE) --no-print-directory kmod-matrix > $(BUILD)/kmod-matrix.log 2>&1 & mtx=$$!; \
 	rc=0; $(MAKE) lint sanity units integration kmod-compile || rc=$$?; \
 	irc=0; wait $$img || irc=$$?; cat $(BUILD)/images.log; \
+	mrc=0; wait $$mtx || mrc=$$?; cat $(BUILD)/kmod-matrix.log; \
 	if [ $$irc != 0 ]; then echo "make images failed (log above)"; exit $$irc; fi; \
+	if [ $$mrc != 0 ]; then echo "make kmod-matrix failed (log above)"; exit $$mrc; fi; \
 	if [ $$rc != 0 ]; then exit $$rc; fi; \
 	$(MAKE) molecule
 

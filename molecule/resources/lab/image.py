@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the VM lab's Debian guest images from Debian packages only.
 
-    image.py build --all | debian12 | debian13 [--force]
+    image.py build --all | debian12 | debian13 | debian14 [--force]
     image.py path NAME          print the cached qcow2 of NAME (exit 1 if not built)
     image.py key                print the lab's SSH private key path
     image.py info NAME          print the image's metadata (JSON)
@@ -78,6 +78,8 @@ INITRAMFS_MODULES = [
 IMAGES = {
     "debian12": {"suite": "bookworm", "kernel_series": "6.1"},
     "debian13": {"suite": "trixie", "kernel_series": "6.12"},
+    # forky's Release files on the mirror are past their Valid-Until date.
+    "debian14": {"suite": "forky", "kernel_series": "7.2", "apt_options": ['Acquire::Check-Valid-Until "false";']},
 }
 
 DISK_SLACK_MIB = 1536  # free space in the root fs (DKMS builds, kernel update)
@@ -319,7 +321,9 @@ def recipe(name: str, pubkey: str) -> dict:
         for a, b in subst.items():
             text = text.replace(a, b)
         hooks[k] = text
+    extra = {"apt_options": spec["apt_options"]} if spec.get("apt_options") else {}
     return {
+        **extra,
         "format": 1,
         "name": name,
         "suite": suite,
@@ -497,6 +501,8 @@ def _build_into(tmp: Path, rec: dict, t_start: float) -> None:
     ]
     for opt in rec["dpkg_excludes"]:
         cmd.append(f"--dpkgopt={opt}")
+    for opt in rec.get("apt_options", []):
+        cmd.append(f"--aptopt={opt}")
     cmd += [rec["suite"], str(rootfs)] + rec["mirrors"]
     t = time.monotonic()
     run(cmd, "mmdebstrap", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8"})

@@ -139,15 +139,15 @@ imports() {
 case "$ops_lock" in
 "")
 	if [ "$have_lock_ops" = 1 ]; then
+		# VNF_MODULES_ROOT exists for the probe's own tests.
+		kdir=${VNF_MODULES_ROOT:-/lib/modules}/$krel/kernel/drivers/net
 		nf=""
-		for f in /lib/modules/"$krel"/kernel/drivers/net/net_failover.ko \
-			/lib/modules/"$krel"/kernel/drivers/net/net_failover.ko.xz \
-			/lib/modules/"$krel"/kernel/drivers/net/net_failover.ko.zst \
-			/lib/modules/"$krel"/kernel/drivers/net/net_failover.ko.gz; do
+		for f in "$kdir/net_failover.ko" "$kdir/net_failover.ko.xz" \
+			"$kdir/net_failover.ko.zst" "$kdir/net_failover.ko.gz"; do
 			[ -n "$krel" ] && [ -f "$f" ] && nf=$f && break
 		done
 		[ -n "$nf" ] ||
-			die "kernel ${krel:-?} has the netdev ops lock, and whether failover may take it depends on its own net_failover.ko, which is not installed under /lib/modules/${krel:-?}/kernel/drivers/net: install the kernel image package of ${krel:-this kernel} (or build with VNF_OPS_LOCK=1 if its net_failover imports netif_open, 0 if not)"
+			die "kernel ${krel:-?} has the netdev ops lock, and whether failover may take it depends on its own net_failover.ko, which is not installed under $kdir: install the kernel image package of ${krel:-this kernel} (or build with VNF_OPS_LOCK=1 if its net_failover imports netif_open, 0 if not)"
 		if imports "$nf" netif_open; then
 			ops_lock=1
 		else
