@@ -213,7 +213,27 @@ def test_make_log_lookup_and_tail(tmp_path):
     assert kd.tail_file(str(tmp_path / 'nope')) is None
 
 
-@pytest.mark.skipif(not os.path.isdir('/var/lib/dkms'), reason='no DKMS tree on this host')
-def test_read_tree_real_host_does_not_crash():
-    for name in kd.list_module_names('/var/lib/dkms'):
-        kd.read_tree(name, '/var/lib/dkms')
+def test_read_tree_agrees_with_dkms_status(tmp_path):
+    """The direct tree reader and dkms's own `dkms status` (tests/host-packages.txt installs dkms) read
+    the same temporary tree: installed, built and added versions."""
+    import shutil
+    import subprocess
+    dkms = shutil.which('dkms')
+    assert dkms, 'dkms is not installed: install the packages of tests/host-packages.txt'
+    tree = _make_tree(tmp_path, kernels=(('6.1.0-56-amd64', True), ('6.1.0-57-amd64', False)))
+    _make_tree(tmp_path, version='2.0.0', kernels=())
+    _make_tree(tmp_path, version='1.1.0', kernels=(('6.12.48+deb13-amd64', False),))
+    out = subprocess.run([dkms, 'status', '-m', 'virtnet-failover', '--dkmstree', tree], check=True,
+                         capture_output=True, text=True, env=dict(os.environ, LC_ALL='C')).stdout
+    from_command = kd.versions_from_entries(kd.parse_status(out), 'virtnet-failover')
+    from_tree = kd.read_tree('virtnet-failover', tree)
+
+    def states(versions):
+        return {v: (d['state'], {k: kd_['state'] for k, kd_ in d['kernels'].items()}) for v, d in versions.items()}
+
+    assert states(from_tree) == states(from_command)
+    assert states(from_tree) == {
+        '1.0.0': ('added', {'6.1.0-56-amd64': 'installed', '6.1.0-57-amd64': 'built'}),
+        '1.1.0': ('added', {'6.12.48+deb13-amd64': 'built'}),
+        '2.0.0': ('added', {}),
+    }

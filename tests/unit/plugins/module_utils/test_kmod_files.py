@@ -202,18 +202,6 @@ def test_initramfs_stops_at_module(real_ko, tmp_path):
     assert time.monotonic() - t < 1.0
 
 
-@pytest.mark.skipif(not os.path.exists('/usr/sbin/mkinitramfs'), reason='initramfs-tools not installed here '
-                    '(images built in the test stand in for mkinitramfs output)')
-def test_initramfs_real_mkinitramfs(tmp_path):
-    kernel = _kernel_with_headers()
-    if not kernel or not os.path.exists('/lib/modules/%s/kernel' % kernel):
-        pytest.skip('no installed kernel with modules to build an initramfs for')
-    out = tmp_path / 'initrd.img'
-    subprocess.run(['mkinitramfs', '-o', str(out), kernel], check=True)
-    r = kf.initramfs_find_module(str(out), 'failover')
-    assert r['error'] is None
-
-
 # ---------------------------------------------------------------- /boot
 
 def test_next_boot_kernel_symlink_and_fallback(tmp_path):
@@ -241,11 +229,13 @@ def test_kernel_config_option(tmp_path):
     assert kf.kernel_config_option('0.0.0-none', 'CONFIG_FAILOVER', str(boot), mods) == (None, None)
 
 
-@pytest.mark.skipif(not os.path.exists('/lib/modules/6.1.0-56-amd64/build/.config'),
-                    reason='linux-headers-6.1.0-56-amd64 not installed')
 def test_kernel_config_from_real_headers(tmp_path):
-    val, src = kf.kernel_config_option('6.1.0-56-amd64', 'CONFIG_FAILOVER', str(tmp_path))
-    assert val == 'm' and src.endswith('/build/.config')
+    # whichever Debian kernel headers tests/host-packages.txt (linux-headers-amd64) installed
+    kernel = _kernel_with_headers()
+    assert kernel and os.path.exists('/lib/modules/%s/build/.config' % kernel), (
+        'no kernel headers with a .config under /lib/modules: install the packages of tests/host-packages.txt')
+    val, src = kf.kernel_config_option(kernel, 'CONFIG_FAILOVER', str(tmp_path))
+    assert val == 'm' and src == '/lib/modules/%s/build/.config' % kernel
 
 
 def test_kernel_builtin_and_dkms_ko_path(tmp_path):
