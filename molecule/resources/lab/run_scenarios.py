@@ -11,6 +11,12 @@ A one-line progress message per scenario, a summary table at the end, the
 tail of every failed log, and a non-zero exit if any scenario failed.
 Interrupting (Ctrl-C, SIGTERM) stops the running scenarios and their VMs
 (vm.py down --all on every state dir), so no QEMU is left behind.
+
+Each scenario has a time limit (--timeout SECONDS, default 3000, or
+VIRTNET_SCENARIO_TIMEOUT; --timeout-for NAME=SECONDS for one scenario).  A
+scenario over its limit is stopped (its molecule process group gets SIGTERM,
+then SIGKILL), its guests are stopped (vm.py down --all), and it fails by
+name ("TIMEOUT after ...", exit code 124) with the tail of its log.
 """
 from __future__ import annotations
 
@@ -126,6 +132,8 @@ class Run:
                 self.proc.wait()
         self.rc = self.rc if self.rc is not None else 130
         self.end = self.end or time.monotonic()
+        if not self.fh.closed:
+            self.fh.close()
 
     @property
     def wall(self) -> float:
@@ -155,11 +163,30 @@ def tail(path: Path, n: int = 40) -> str:
         return "(no log)"
 
 
+TIMED_OUT = 124  # the exit code of timeout(1)
+
+
+def limits(default: int, overrides: list[str]) -> dict[str, int]:
+    """{scenario: seconds} from --timeout-for NAME=SECONDS; "" maps to the default."""
+    out = {"": default}
+    for item in overrides:
+        name, sep, secs = item.partition("=")
+        if not sep or not name or not secs.isdigit() or int(secs) <= 0:
+            raise SystemExit(f"run_scenarios: --timeout-for wants NAME=SECONDS (a positive integer), got {item!r}")
+        out[name] = int(secs)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jobs", "-j", type=int, default=int(os.environ.get("JOBS", "2")))
+    ap.add_argument("--timeout", type=int, default=int(os.environ.get("VIRTNET_SCENARIO_TIMEOUT", "3000")),
+                    help="time limit per scenario in seconds (default 3000)")
+    ap.add_argument("--timeout-for", action="append", default=[], metavar="NAME=SECONDS",
+                    help="time limit of one scenario (repeatable)")
     ap.add_argument("scenarios", nargs="*", default=["all"])
     args = ap.parse_args()
+    limit = limits(args.timeout, args.timeout_for)
     known = discover()
     names: list[str] = []
     for s in args.scenarios:
@@ -223,6 +250,15 @@ def main() -> int:
                 if leftover:
                     say(f"{r.name}: cleaned up VMs left by the scenario: {leftover}")
                 say(f"{r.name}: {'PASSED' if r.rc == 0 else f'FAILED (rc {r.rc})'} in {fmt(r.wall)}")
+            elif r.wall > limit.get(r.name, limit[""]):
+                cap = fmt(limit.get(r.name, limit[""]))
+                say(f"{r.name}: TIMEOUT after {fmt(r.wall)} (limit {cap}) in {r.action()}: stopping it and its VMs")
+                r.stop()
+                r.rc = TIMED_OUT
+                running.remove(r)
+                done.append(r)
+                leftover = vms_down(r.state)
+                say(f"{r.name}: FAILED (TIMEOUT) in {fmt(r.wall)}" + (f"; stopped VMs: {leftover}" if leftover else ""))
             elif time.monotonic() - r.last_report >= 60:
                 r.last_report = time.monotonic()
                 say(f"{r.name}: {r.action()} ({fmt(r.wall)})")
@@ -230,15 +266,17 @@ def main() -> int:
     total = time.monotonic() - T0
     w = max(len("scenario"), *(len(r.name) for r in done))
     print()
-    print(f"{'scenario':<{w}}  result  wall time")
-    print(f"{'-' * w}  ------  ---------")
+    print(f"{'scenario':<{w}}  result   wall time")
+    print(f"{'-' * w}  -------  ---------")
     order = {n: i for i, n in enumerate(names)}
     for r in sorted(done, key=lambda r: order[r.name]):
-        print(f"{r.name:<{w}}  {'passed' if r.rc == 0 else 'FAILED':<6}  {fmt(r.wall):>9}")
-    print(f"{'total':<{w}}  {'':<6}  {fmt(total):>9}")
+        result = "passed" if r.rc == 0 else "TIMEOUT" if r.rc == TIMED_OUT else "FAILED"
+        print(f"{r.name:<{w}}  {result:<7}  {fmt(r.wall):>9}")
+    print(f"{'total':<{w}}  {'':<7}  {fmt(total):>9}")
     failed = [r for r in done if r.rc != 0]
     for r in failed:
-        print(f"\n===== tail of {r.log.relative_to(ROOT)} =====")
+        why = f"TIMEOUT after {fmt(r.wall)}" if r.rc == TIMED_OUT else f"rc {r.rc}"
+        print(f"\n===== {r.name}: {why}; tail of {r.log.relative_to(ROOT)} =====")
         print(tail(r.log))
     return 1 if failed else 0
 
