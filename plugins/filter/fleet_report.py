@@ -52,7 +52,7 @@ options:
         after it rolled a host out, then the read of its fast path, so every host shows its kernels.
     type: raw
   require_group:
-    description: A host without any failover group is not healthy (RV(_value.hosts[].groups_healthy)).
+    description: A host without any failover group is not healthy (C(groups_healthy) of its entry).
     type: bool
     default: true
 """

@@ -14,7 +14,7 @@ description:
   - Writes O(content) to O(path) for node_exporter's textfile collector so that the collector never reads half a
     file. The content goes to a temporary file in the same directory whose name does not end in C(.prom) (the
     collector ignores it), is flushed to disk, and is then renamed over O(path).
-  - Nothing is written when the file already has O(content) (RV(changed=false)).
+  - Nothing is written, and no change is reported, when the file already has O(content).
   - The directory must exist (it is node_exporter's C(--collector.textfile.directory)); the module does not create
     it, so a mistyped directory fails with a clear message instead of filling a directory nobody reads.
   - Render the content with P(virtnet.failover.failover_host_prometheus#filter) or
@@ -31,6 +31,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Any POSIX host with a writable textfile-collector directory.
 options:
   path:
     description: The file to write, an absolute path whose name ends in C(.prom) (the suffix the textfile collector reads).
