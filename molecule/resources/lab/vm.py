@@ -377,9 +377,13 @@ def up(name: str, image: str = "debian12", memory: int = 768, state_dir: Path | 
         if not older:
             raise LabError(f"image {image} is not built: run `make images` "
                            f"(or molecule/resources/lab/image.py build {image})")
+        if os.environ.get("VIRTNET_LAB_ALLOW_OLD_IMAGE") != "1":
+            raise LabError(f"the {image} image recipe changed and its new image is not built yet (the newest built "
+                           f"one is {older[-1].parent.name}): run `make images`, or set "
+                           "VIRTNET_LAB_ALLOW_OLD_IMAGE=1 to boot the older image knowingly")
         base = older[-1]
         _log(f"{name}: the {image} recipe changed and its new image is not built yet; "
-             f"using the older {base.parent.name} (run `make images` to update)")
+             f"using the older {base.parent.name} (VIRTNET_LAB_ALLOW_OLD_IMAGE=1; run `make images` to update)")
     if not shutil.which(QEMU):
         raise LabError(f"{QEMU} not found: apt-get install qemu-system-x86")
     d.mkdir(parents=True)
