@@ -111,10 +111,11 @@ class Run:
         return body
 
 
-def run_drift(fleet, tmp_path, extra_hosts=None, check=False, extra_vars=None):
+def run_drift(fleet, tmp_path, extra_hosts=None, check=False, extra_vars=None, playbook=PLAYBOOK, collections=None):
     """One ansible-playbook run of playbooks/drift.yml over the fleet (plus
     ``extra_hosts``: name -> host vars, listed first in the inventory; plus
-    ``extra_vars``: more inventory vars for every host)."""
+    ``extra_vars``: more inventory vars for every host; ``playbook`` and
+    ``collections`` default to the checkout's)."""
     report_dir = tmp_path / "report"
     hosts = dict(extra_hosts or {})
     hosts.update({host: {"failover_netns": lab.name} for host, lab in fleet.items()})
@@ -129,10 +130,10 @@ def run_drift(fleet, tmp_path, extra_hosts=None, check=False, extra_vars=None):
     inventory["all"]["vars"].update(extra_vars or {})
     inv_path = tmp_path / "inventory.json"
     inv_path.write_text(json.dumps(inventory))  # JSON is YAML
-    env = playbook_env(collections_path(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_FORCE_COLOR="0",
-                       ANSIBLE_HOST_KEY_CHECKING="false")
+    env = playbook_env(collections or collections_path(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+                       ANSIBLE_FORCE_COLOR="0", ANSIBLE_HOST_KEY_CHECKING="false")
     env.pop("ANSIBLE_CONFIG", None)
-    cmd = [ANSIBLE_PLAYBOOK, "-i", str(inv_path), PLAYBOOK] + (["--check"] if check else [])
+    cmd = [ANSIBLE_PLAYBOOK, "-i", str(inv_path), playbook] + (["--check"] if check else [])
     before = snapshot(fleet)
     proc = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
     run = Run(proc, str(report_dir))
