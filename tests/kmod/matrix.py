@@ -84,10 +84,18 @@ chroot "$root" apt-get install -q -y --no-install-recommends @RELEASE_OPT@ linux
 krel=$(ls "$root/usr/src" | sed -n 's/^linux-headers-\(.*-amd64\)$/\1/p' | sort -V | tail -n 1)
 test -n "$krel" || { echo "E: no linux-headers-*-amd64 installed" >&2; exit 1; }
 mkdir -p "$root/tmp/kimage"
-chroot "$root" sh -c "cd /tmp/kimage && apt-get download -q @RELEASE_OPT@ linux-image-$krel"
-dpkg-deb --fsys-tarfile "$root"/tmp/kimage/*.deb |
-    tar -x -C "$root" --wildcards '*/kernel/drivers/net/net_failover.ko*' '*/kernel/net/core/failover.ko*'
+# The modules are in linux-image-KREL, or (newer kernels) in the
+# linux-image-KREL-unsigned it depends on; one of the two may not exist.
+for pkg in "linux-image-$krel" "linux-image-$krel-unsigned"; do
+    chroot "$root" sh -c "cd /tmp/kimage && apt-get download -q @RELEASE_OPT@ $pkg" || true
+done
+for deb in "$root"/tmp/kimage/*.deb; do
+    dpkg-deb --fsys-tarfile "$deb" |
+        tar -x -C "$root" --wildcards '*/kernel/drivers/net/net_failover.ko*' '*/kernel/net/core/failover.ko*' 2>/dev/null || true
+done
 rm -rf "$root/tmp/kimage"
+test -n "$(find "$root/lib/modules/$krel/kernel/drivers/net" -name 'net_failover.ko*' 2>/dev/null)" ||
+    { echo "E: no net_failover.ko in linux-image-$krel(-unsigned)" >&2; exit 1; }
 chroot "$root" apt-get clean
 rm -f "$root/etc/resolv.conf"
 echo "$krel" > "$root/etc/vnf-kernel-release"
