@@ -424,9 +424,9 @@ def evaluate(params, facts, groups):
         remedy = "update-initramfs -u -k %s (the rollout does it)" % kernel
         if ird["error"]:
             items.append(drift_item("initramfs", ird["path"], "readable, with the DKMS %s module" % modname,
-                               "unreadable: %s" % ird["error"],
-                               "cannot read the initramfs %s of %s: %s" % (ird["path"], kernel, ird["error"]),
-                               "check the file, then %s" % remedy))
+                                    "unreadable: %s" % ird["error"],
+                                    "cannot read the initramfs %s of %s: %s" % (ird["path"], kernel, ird["error"]),
+                                    "check the file, then %s" % remedy))
         elif want and ird["found"] and ird["srcversion"] != want:
             items.append(drift_item(
                 "initramfs", ird["path"], "%s.ko srcversion %s" % (modname, want),
@@ -442,7 +442,7 @@ def evaluate(params, facts, groups):
                 continue
             if slave.get("policy_problem"):
                 items.append(drift_item("slave_name", slave["name"], "a valid name", slave["name"],
-                                   slave["policy_problem"], "fix the naming policy (templates or names)"))
+                                        slave["policy_problem"], "fix the naming policy (templates or names)"))
             elif slave.get("name_ok") is False:
                 items.append(drift_item(
                     "slave_name", slave["name"], slave["expected_name"], slave["name"],

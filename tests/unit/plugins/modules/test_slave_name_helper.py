@@ -131,8 +131,9 @@ def test_helper_and_module_give_the_same_name(tmp_path, capsys, policy, master, 
     assert from_module == expected
     # the role's check (failover_naming_policy) refuses exactly the templates neither side can use
     valid = run_main(failover_naming_policy.main, policy, capsys)
-    assert (valid["rc"] == 0) is ("{slot}" not in str(policy) and "{master!r}" not in str(policy)
-                                   and policy["primary_template"] != "{master")
+    templates = (policy["standby_template"], policy["primary_template"])
+    unusable = ("{master}{slot}", "{master", "{master!r}")
+    assert (valid["rc"] == 0) is not any(t in unusable for t in templates)
 
 
 def test_helper_leaves_other_masters_and_strangers_alone(tmp_path):
