@@ -48,8 +48,8 @@ def junit_xml(report, suite="drift"):
             el = ET.SubElement(case, "error", {"type": status or "unknown",
                                                "message": host.get("message") or status or "not checked"})
             el.text = "%s: %s" % (status, host.get("message") or "")
-        facts = ["%s: %s" % (key, host.get(key)) for key in ("running_kernel", "next_boot_kernel", "dkms_version",
-                                                                "module_mechanism") if host.get(key) is not None]
+        keys = ("running_kernel", "next_boot_kernel", "dkms_version", "module_mechanism")
+        facts = ["%s: %s" % (key, host.get(key)) for key in keys if host.get(key) is not None]
         if facts:
             ET.SubElement(case, "system-out").text = "\n".join(facts)
     ET.indent(root)
