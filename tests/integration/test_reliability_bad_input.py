@@ -401,9 +401,16 @@ def bad_input_run():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+ORDER = [c[0] for c in MODULE_CASES] + [c[0] for c in ROLE_CASES]
+
+
 def _assert_unchanged(run, cid):
-    before, after = run["before"], run["snapshots"].get(cid)
-    assert after is not None, "no host snapshot after case %s" % cid
+    """The snapshot after this case equals the one taken just before it (after the previous case;
+    before the first case: the fixture's), so only the case that changed something fails."""
+    index = ORDER.index(cid)
+    prev = ORDER[index - 1] if index else None
+    before, after = (run["snapshots"].get(prev) if prev else run["before"]), run["snapshots"].get(cid)
+    assert before is not None and after is not None, "no host snapshot around case %s" % cid
     for key in before:
         assert before[key] == after[key], "case %s changed %s:\nbefore %s\nafter  %s" % (cid, key, before[key],
                                                                                        after[key])
@@ -434,6 +441,15 @@ def test_role_bad_argument(bad_input_run, cid, role, entry, rvars, expected):
     assert res.get("changed", False) is False, res
     _assert_message(cid, str(res.get("msg", "")), "Validation of arguments failed:\n" + expected + " ...")
     _assert_unchanged(bad_input_run, cid)
+
+
+def test_host_unchanged_after_all_cases(bad_input_run):
+    """End to end: after the last case of each play the host equals the snapshot before the first."""
+    for last in (ORDER[len(MODULE_CASES) - 1], ORDER[-1]):
+        after = bad_input_run["snapshots"][last]
+        for key, value in bad_input_run["before"].items():
+            assert after[key] == value, "%s changed by the end (after %s):\nbefore %s\nafter  %s" % (
+                key, last, value, after[key])
 
 
 def test_case_count():
