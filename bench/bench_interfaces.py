@@ -78,12 +78,13 @@ def worker(repeat, with_pyroute2):
     t0 = time.perf_counter()
     sys.path.insert(0, collections_path())
     from ansible_collections.virtnet.failover.plugins.module_utils import failover_netlink as fn
+    from ansible_collections.virtnet.failover.plugins.module_utils.ethtool_drvinfo import Ethtool
     fn.load_pyroute2()  # what the modules import
     import_s = time.perf_counter() - t0
 
     def scan():
         sock = fn.LinkSocket()
-        eth = fn.Ethtool()
+        eth = Ethtool()
         try:
             links = sock.dump_links()
             groups = fn.find_groups(links, eth)

@@ -12,9 +12,9 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming i
     Policy,
     policy_argument_spec,
 )
+from ansible_collections.virtnet.failover.plugins.module_utils.ethtool_drvinfo import Ethtool
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import (
     MASTER_KINDS,
-    Ethtool,
     LinkSocket,
     enter_netns,
     find_groups,

@@ -21,7 +21,6 @@ import struct
 import sys
 import traceback
 
-from ansible_collections.virtnet.failover.plugins.module_utils.ethtool_drvinfo import Ethtool  # noqa: F401 (re-exported)
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import slave_roles
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import kernel_builtin
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import loaded_module

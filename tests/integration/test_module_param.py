@@ -12,7 +12,6 @@ import pytest
 
 from kmod_helpers import run_tasks  # noqa: E402  (also puts the collection on sys.path)
 
-from ansible_collections.virtnet.failover.plugins.module_utils import kmod_sysfs as ks  # noqa: E402
 from ansible_collections.virtnet.failover.plugins.module_utils import kmod_files as kf  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not os.path.isdir('/sys/module/printk/parameters'),

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """udev PROGRAM of virtnet.failover.slave_names: print the policy name of failover slave argv[1].
 

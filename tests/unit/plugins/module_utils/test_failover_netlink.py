@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from ansible_collections.virtnet.failover.plugins.module_utils import failover_netlink as fn
+from ansible_collections.virtnet.failover.plugins.module_utils import ethtool_drvinfo
 
 from failover_nlfixtures import (
     FakeEthtool,
@@ -218,7 +219,7 @@ def test_slave_whose_master_is_missing_is_ignored():
 # ------------------------------------------------------------ ethtool / netns
 
 def test_ethtool_on_loopback_has_no_driver():
-    eth = fn.Ethtool()
+    eth = ethtool_drvinfo.Ethtool()
     try:
         assert eth.drvinfo("lo") == (None, None)
         assert eth.drvinfo("no-such-if0") == (None, None)
@@ -229,7 +230,7 @@ def test_ethtool_on_loopback_has_no_driver():
 def test_ethtool_matches_the_ethtool_command_on_this_host():
     if not shutil.which("ethtool"):
         pytest.skip("the ethtool command is not installed")
-    eth = fn.Ethtool()
+    eth = ethtool_drvinfo.Ethtool()
     compared = 0
     try:
         for name in sorted(os.listdir("/sys/class/net")):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
-
 _COLL = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', '.build', 'collections'))
 if _COLL not in sys.path:
     sys.path.insert(0, _COLL)
