@@ -25,7 +25,7 @@ import subprocess
 import sys
 
 from ansible_env import BIN, collections_path
-from test_playbooks_drift import DRIFT_HOST, HOSTS, drifted, fleet  # noqa: F401
+from test_playbooks_drift import DRIFT_HOST, HOSTS, drifted, fleet  # noqa: F401  # pylint: disable=unused-import
 
 ANSIBLE_RUNNER = os.path.join(BIN, "ansible-runner")
 

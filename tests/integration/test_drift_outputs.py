@@ -19,7 +19,7 @@ import pytest
 from junitparser import Error, Failure, JUnitXml
 
 from netns_lab import NetnsLab
-from test_playbooks_drift import DRIFT_FROM, DRIFT_HOST, DRIFT_TO, HOSTS, drifted, fleet, run_drift  # noqa: F401
+from test_playbooks_drift import DRIFT_FROM, DRIFT_HOST, DRIFT_TO, HOSTS, drifted, fleet, run_drift  # noqa: F401  # pylint: disable=unused-import
 
 PROMTOOL = shutil.which("promtool")
 UNREACHABLE = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_user": "nobody",

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from ansible_env import BIN, ROOT, playbook_env
-from test_playbooks_drift import DRIFT_HOST, HOSTS, drifted, fleet, run_drift  # noqa: F401
+from test_playbooks_drift import DRIFT_HOST, HOSTS, drifted, fleet, run_drift  # noqa: F401  # pylint: disable=unused-import
 
 DEV_ONLY = ("tests/", "molecule/", "bench/", "demo/", ".ci/", ".venv/", ".build/", "Makefile", "requirements.txt",
             "constraints.txt", "docs/lab.md", ".ansible-lint", ".yamllint", ".gitignore")
