@@ -112,7 +112,7 @@ else:
 
 FORMAT = "virtnet.failover.fleet_report/1"
 KIND_ORDER = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
-              "modprobe_file", "initramfs", "slave_name")
+              "modprobe_file", "modprobe_bad_option", "initramfs", "slave_name")
 ITEM_KEYS = ("kind", "subject", "expected", "actual", "message", "remedy")
 
 Q_STATUS_COUNT = "length(hosts[?status=='%s'])"

@@ -233,3 +233,9 @@ def test_facts_list_first_with_a_value_wins():
     assert hosts["p"]["running_kernel"] == "6.1.0-56-amd64"  # only the fast-path read has it
     with pytest.raises(AnsibleFilterError, match="facts must be a mapping"):
         fr.fleet_report({}, facts="nope")
+
+
+def test_kind_order_is_every_kind_failover_drift_reports():
+    """The report, the JUnit file and the metrics list every drift kind (0 when none): the same kinds as the module."""
+    from ansible_collections.virtnet.failover.plugins.modules.failover_drift import KINDS
+    assert fr.KIND_ORDER == KINDS
