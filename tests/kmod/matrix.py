@@ -63,7 +63,7 @@ TARGETS = {
     "bullseye": {"suite": "bullseye", "series": "5.10", "mirrors": _mirrors("bullseye"),
                  "release": "", "mech": "flag", "ops_lock": False, "vm": ""},
     "bookworm": {"suite": "bookworm", "series": "6.1", "mirrors": _mirrors("bookworm"),
-                 "release": "", "mech": "flag", "ops_lock": False, "vm": "debian12: default, drift, hotplug, ..."},
+                 "release": "", "mech": "flag", "ops_lock": False, "vm": "debian12 (default and the scenarios on its snapshot)"},
     "trixie": {"suite": "trixie", "series": "6.12", "mirrors": _mirrors("trixie"),
                "release": "", "mech": "notifier", "ops_lock": False, "vm": "debian13"},
     "trixie-backports": {"suite": "trixie", "series": "7.x", "mirrors": _mirrors("trixie", backports=True),
@@ -84,9 +84,9 @@ chroot "$root" apt-get install -q -y --no-install-recommends @RELEASE_OPT@ linux
 krel=$(ls "$root/usr/src" | sed -n 's/^linux-headers-\(.*-amd64\)$/\1/p' | sort -V | tail -n 1)
 test -n "$krel" || { echo "E: no linux-headers-*-amd64 installed" >&2; exit 1; }
 mkdir -p "$root/tmp/kimage"
-# The modules are in linux-image-KREL, or (newer kernels) in the
-# linux-image-KREL-unsigned it depends on; one of the two may not exist.
-for pkg in "linux-image-$krel" "linux-image-$krel-unsigned"; do
+# The modules are in linux-image-KREL (5.10 - 6.12), or in linux-modules-KREL
+# (7.x, which linux-image-KREL depends on); not every name exists everywhere.
+for pkg in "linux-image-$krel" "linux-modules-$krel"; do
     chroot "$root" sh -c "cd /tmp/kimage && apt-get download -q @RELEASE_OPT@ $pkg" || true
 done
 for deb in "$root"/tmp/kimage/*.deb; do
@@ -95,7 +95,7 @@ for deb in "$root"/tmp/kimage/*.deb; do
 done
 rm -rf "$root/tmp/kimage"
 test -n "$(find "$root/lib/modules/$krel/kernel/drivers/net" -name 'net_failover.ko*' 2>/dev/null)" ||
-    { echo "E: no net_failover.ko in linux-image-$krel(-unsigned)" >&2; exit 1; }
+    { echo "E: no net_failover.ko in linux-image-$krel or linux-modules-$krel" >&2; exit 1; }
 chroot "$root" apt-get clean
 rm -f "$root/etc/resolv.conf"
 echo "$krel" > "$root/etc/vnf-kernel-release"
@@ -306,7 +306,8 @@ class Target:
 
 def render_table(rows: list[dict], cold: float, warm: float, when: str) -> str:
     lines = [
-        "| Debian suite | kernel | gcc | live_rename (probe) | existing-slave ops lock | builds (W=1 -Werror) | CRCs vs the distribution's net_failover.ko | VM behaviour (Molecule) |",
+        "| Debian suite | kernel | gcc | live_rename (probe) | existing-slave ops lock | builds (W=1 -Werror) "
+        "| CRCs vs the distribution's net_failover.ko | VM behaviour (Molecule) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
