@@ -137,6 +137,13 @@ def prepare(name: str) -> tuple[Path, float]:
         if (final / "etc" / "vnf-kernel-release").exists():
             return final, 0.0
         rec = recipe(name)
+        # A build that was killed leaves its temporary dir; under the lock no
+        # other build of this target runs. Never remove a tree with a mount
+        # inside (mmdebstrap unmounts on its way out, this makes sure).
+        mounts = Path("/proc/mounts").read_text()
+        for stale in cache_root().glob(f".tmp-{name}-*"):
+            if re.fullmatch(r"\.tmp-" + re.escape(name) + r"-[a-z0-9_]{8}", stale.name) and str(stale) not in mounts:
+                shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=cache_root()))
         try:
             cmd = ["mmdebstrap", "--variant=buildd", "--mode=root", "--format=directory",
@@ -146,8 +153,10 @@ def prepare(name: str) -> tuple[Path, float]:
             cmd += [rec["suite"], str(tmp / "root")] + rec["mirrors"]
             log(f"{name}: mmdebstrap {rec['suite']} (headers{' from ' + TARGETS[name]['release'] if TARGETS[name]['release'] else ''})")
             lab_image.run(cmd, f"{name}", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8"})
+            # Older chroots of this target only: NAME-HASH (trixie-* would
+            # also match trixie-backports-*).
             for old in cache_root().glob(f"{name}-*"):
-                if old != final and not old.name.startswith("."):
+                if old != final and re.fullmatch(re.escape(name) + r"-[0-9a-f]{16}", old.name):
                     shutil.rmtree(old, ignore_errors=True)
             os.rename(tmp / "root", final)
         finally:
