@@ -412,8 +412,8 @@ def _assert_unchanged(run, cid):
     before, after = (run["snapshots"].get(prev) if prev else run["before"]), run["snapshots"].get(cid)
     assert before is not None and after is not None, "no host snapshot around case %s" % cid
     for key in before:
-        assert before[key] == after[key], "case %s changed %s:\nbefore %s\nafter  %s" % (cid, key, before[key],
-                                                                                       after[key])
+        assert before[key] == after[key], "case %s changed %s:\nbefore %s\nafter  %s" % (
+            cid, key, before[key], after[key])
     leaked = [p for p in after["/var/lib/dkms"] + after["/usr/src"] if BAD_DKMS in p]
     assert not leaked, "case %s left %s" % (cid, leaked)
 

@@ -342,7 +342,7 @@ def write_docs(table: str) -> None:
     if BEGIN not in text or END not in text:
         raise SystemExit(f"{DOC} has no {BEGIN} ... {END} section")
     head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    tail = rest.split(END, 1)[1]
     DOC.write_text(f"{head}{BEGIN}\n{table}\n{END}{tail}")
 
 
