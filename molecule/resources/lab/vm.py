@@ -876,7 +876,7 @@ def _take_over_port(info: dict, dest: dict) -> int:
         return ""
 
     err = ""
-    for _ in range(20):  # the source's listening socket goes away with its process
+    for _attempt in range(20):  # the source's listening socket goes away with its process
         err = asyncio.run(_qmp_session({"name": info["name"], "qmp_socket": dest["qmp_socket"]}, go, 10))
         if not err:
             return info["port"]
@@ -906,7 +906,7 @@ def _wait_primary_on_serial(info: dict, offset: int, want_name: str | None, time
                     return
         time.sleep(0.02)
     out["probe_error"] = (f"{info['name']}: the primary was not enslaved{' as ' + want_name if want_name else ''} "
-                   f"within {timeout:.0f}s of the resume (probe last saw: {seen or 'nothing'})")
+                          f"within {timeout:.0f}s of the resume (probe last saw: {seen or 'nothing'})")
 
 
 def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, cancel_at: str | None = None,
@@ -1004,8 +1004,6 @@ def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, canc
                 _write_info(d, info)
         _log(f"{name}: migration {result.get('state', 'not started')}, now on the "
              f"{result.get('on', 'source')} ({ {k: v for k, v in result.items() if k != 'states'} })")
-
-
 
 # --------------------------------------------------------------------------
 # down / status / ssh
