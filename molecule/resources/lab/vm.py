@@ -1017,22 +1017,8 @@ def down(name: str, state_dir: Path | None = None, timeout: float = 15) -> bool:
     overlay = info.get("overlay") or str(d / "overlay.qcow2")
     pid = info.get("pid") or _read_pid(d)
     stopped = _stop_migration_destination(info)
-    if _pid_alive(pid, overlay):
+    if _kill_qemu(pid, overlay, info.get("qmp_socket") or str(_qmp_path(d)), timeout):
         stopped = True
-        qsock = info.get("qmp_socket") or str(_qmp_path(d))
-        with contextlib.suppress(Exception):
-            async def go(q):
-                await q.execute("quit")
-            asyncio.run(_qmp_session({"name": name, "qmp_socket": qsock}, go, 5))
-        deadline = time.monotonic() + timeout
-        sig = signal.SIGTERM
-        while _pid_alive(pid, overlay):
-            if time.monotonic() > deadline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-                sig = signal.SIGKILL
-                deadline = time.monotonic() + 5
-            time.sleep(0.2)
     qsock = info.get("qmp_socket")
     if qsock and not str(qsock).startswith(str(d)):
         with contextlib.suppress(OSError):
