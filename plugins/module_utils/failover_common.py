@@ -41,7 +41,7 @@ class Scan:
     def __init__(self, netns=None, master_kinds=("net_failover",), keep_socket=False):
         self.netns = netns
         self.master_kinds = tuple(master_kinds)
-        if netns:
+        if netns is not None:  # "" is refused by enter_netns, never read as "this namespace"
             enter_netns(netns)
         self.sock = LinkSocket()
         self.ethtool = Ethtool()

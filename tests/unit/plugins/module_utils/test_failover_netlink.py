@@ -350,3 +350,13 @@ def test_load_pyroute2_is_lean_unless_already_imported(mode, expected):
     proc = subprocess.run([sys.executable, "-c", LOAD, coll, mode], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == expected.split()
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b"])
+def test_scan_refuses_an_invalid_netns_name_before_opening_anything(name):
+    from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import Scan
+
+    with pytest.raises(fn.FailoverError) as err:
+        Scan(netns=name)
+    assert str(err.value) == (
+        "netns %r is not a valid namespace name: give the name shown by 'ip netns list'" % (name,))
