@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.virtnet.failover.plugins.module_utils import failover_netlink as fn
 from ansible_collections.virtnet.failover.plugins.module_utils import ethtool_drvinfo
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import Scan
 
 from failover_nlfixtures import (
     FakeEthtool,
@@ -354,8 +355,6 @@ def test_load_pyroute2_is_lean_unless_already_imported(mode, expected):
 
 @pytest.mark.parametrize("name", ["", ".", "..", "a/b"])
 def test_scan_refuses_an_invalid_netns_name_before_opening_anything(name):
-    from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import Scan
-
     with pytest.raises(fn.FailoverError) as err:
         Scan(netns=name)
     assert str(err.value) == (
