@@ -44,14 +44,9 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     res = Results("converged")
-    if args.quick:
-        res.write(args.json)
-        print("skipped: --quick (needs a lab VM)")
-        return labbench.SKIP
-    if not labbench.image_ready(args.image):
-        res.write(args.json)
-        print("skipped: lab image %s is not built (make images)" % args.image)
-        return labbench.SKIP
+    skip = labbench.cannot_run(res, args)
+    if skip is not None:
+        return skip
     name = args.guest or "vnfo-bench-converged"
     tmp = tempfile.mkdtemp(prefix="vnfo-bench-conv-")
     print("virtnet.failover converged re-run benchmark, guest %s, load average %.1f" % (name, os.getloadavg()[0]))

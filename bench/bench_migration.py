@@ -38,14 +38,9 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     res = Results("migration")
-    if args.quick:
-        res.write(args.json)
-        print("skipped: --quick (needs a lab VM)")
-        return labbench.SKIP
-    if not labbench.image_ready(args.image):
-        res.write(args.json)
-        print("skipped: lab image %s is not built (make images)" % args.image)
-        return labbench.SKIP
+    skip = labbench.cannot_run(res, args)
+    if skip is not None:
+        return skip
     vm = labbench.lab()
     runs, kept, failed = [], 0, []
     try:

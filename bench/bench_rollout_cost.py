@@ -64,14 +64,9 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     res = Results("rollout")
-    if args.quick:
-        res.write(args.json)
-        print("skipped: --quick (needs a lab VM)")
-        return labbench.SKIP
-    if not labbench.image_ready(args.image):
-        res.write(args.json)
-        print("skipped: lab image %s is not built (make images)" % args.image)
-        return labbench.SKIP
+    skip = labbench.cannot_run(res, args)
+    if skip is not None:
+        return skip
     name = args.keep or "vnfo-bench-rollout"
     tmp = tempfile.mkdtemp(prefix="vnfo-bench-rollout-")
     print("virtnet.failover rollout-cost benchmark, guest %s (%s), load average %.1f"

@@ -44,6 +44,20 @@ def image_ready(image):
         return False
 
 
+def cannot_run(res, args):
+    """SKIP, with RES written and the reason printed, when quick mode is on or
+    the lab image ARGS.image is not built; None when the lab can run."""
+    if args.quick:
+        reason = "--quick (needs a lab VM)"
+    elif not image_ready(args.image):
+        reason = "lab image %s is not built (make images)" % args.image
+    else:
+        return None
+    res.write(args.json)
+    print("skipped: " + reason)
+    return SKIP
+
+
 def up(name, image="debian12"):
     return lab().up(name, image=image, state_dir=STATE_DIR)
 
