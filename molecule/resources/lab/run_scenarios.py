@@ -163,6 +163,23 @@ def tail(path: Path, n: int = 40) -> str:
         return "(no log)"
 
 
+def failed_tasks(path: Path, limit: int = 12, width: int = 1500) -> str:
+    """The task headers and `fatal:`/`failed:` lines of an Ansible log: why it failed."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    out: list[str] = []
+    task = ""
+    for line in lines:
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.rstrip(" *")
+        elif line.startswith(("fatal: ", "failed: ")) or "MODULE FAILURE" in line:
+            out += [task, line[:width]] if task else [line[:width]]
+            task = ""
+    return "\n".join(out[-2 * limit:]) or "(no failed task in the log)"
+
+
 TIMED_OUT = 124  # the exit code of timeout(1)
 
 
@@ -278,6 +295,10 @@ def main() -> int:
         why = f"TIMEOUT after {fmt(r.wall)}" if r.rc == TIMED_OUT else f"rc {r.rc}"
         print(f"\n===== {r.name}: {why}; tail of {r.log.relative_to(ROOT)} =====")
         print(tail(r.log))
+    # Last, so that a CI page showing only the end of the output still says why.
+    for r in failed:
+        print(f"\n===== {r.name}: the failed tasks in {r.log.relative_to(ROOT)} =====")
+        print(failed_tasks(r.log))
     return 1 if failed else 0
 
 
