@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtnet.failover contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The state of a DKMS-managed kernel module on a host, gathered in one pass:
+kernels (running, next boot, headers, built-in, DKMS state and module file),
+the loaded module, the initramfs copies and a modprobe.d file.  This is what
+kmod_info returns and what every verdict of the kmod role (kmod_verdicts)
+is computed from.  Reads files; runs a command only for
+dkms_status_source=command."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
+    STATE_RANK,
+    has_headers,
+    installed_kernels,
+    parse_status,
+    read_tree,
+    version_key,
+    versions_from_entries,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import (
+    boot_kernels,
+    dkms_ko_path,
+    find_ko,
+    initramfs_find_module,
+    initramfs_path,
+    kernel_builtin,
+    next_boot_kernel,
+    read_ko,
+    read_modprobe_conf,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import (
+    KmodError,
+    loaded_module,
+    validate_dkms_module,
+)
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import modprobe_file_items
+
+MODULES_DIR = '/lib/modules'
+BOOT_DIR = '/boot'
+DKMS_TREE = '/var/lib/dkms'
+
+
+def _flat_kernels(d):
+    return dict((k, kd['state']) for k, kd in d['kernels'].items())
+
+
+def _no_ko():
+    return dict(path=None, exists=False, compressed=None, srcversion=None, version=None, vermagic=None,
+                name=None, error=None)
+
+
+def gather_kernel(kernel, modname, versions, wanted, running, next_boot):
+    kdir = os.path.join(MODULES_DIR, kernel)
+    builtin, cfg, cfg_src = kernel_builtin(kernel, modname, BOOT_DIR, MODULES_DIR)
+    # DKMS state
+    best_state, best_version = 'absent', None
+    for v, d in sorted(versions.items(), key=lambda x: version_key(x[0])):
+        if wanted and v != wanted:
+            continue
+        kd = d['kernels'].get(kernel)
+        st = kd['state'] if kd else d['state']
+        if STATE_RANK.get(st, 0) > STATE_RANK.get(best_state, 0) or (best_state == 'absent' and st == 'broken'):
+            best_state, best_version = st, (v if kd else None)
+    dkms_path = dkms_ko_path(kernel, modname, MODULES_DIR)
+    dkms_mod = read_ko(dkms_path) if dkms_path else _no_ko()
+    stock_path = find_ko(os.path.join(kdir, 'kernel', 'net', 'core'), modname)
+    stock = read_ko(stock_path) if stock_path else _no_ko()
+    return dict(modules_dir=os.path.isdir(kdir), has_headers=has_headers(kernel, MODULES_DIR),
+                config_failover=cfg, config_source=cfg_src, failover_builtin=builtin,
+                dkms_state=best_state, dkms_version=best_version, dkms_module=dkms_mod,
+                stock_module=stock, running=kernel == running, next_boot=kernel == next_boot)
+
+
+def gather_state(p, get_bin_path, run_command):
+    """The whole state for the parameters ``p`` (kmod_info's options).
+
+    ``get_bin_path(name)`` finds a command, ``run_command(argv)`` runs one
+    with LC_ALL=C and returns (rc, out, err) (AnsibleModule's, in a module).
+    Raises KmodError with a message for the user on bad names or a failing
+    dkms status."""
+    t0 = time.monotonic()
+    validate_dkms_module(p['module'], p['dkms_name'], p.get('dkms_version'),
+                         (p.get('kernels') or []) + (p.get('initramfs_kernels') or []))
+    p = dict(dict(kernels=None, initramfs_kernels=[], modprobe_conf=None, slave_rename_ok=None,
+                  dkms_status_source='tree', dkms_version=None), **p)
+    modname, name, wanted = p['module'], p['dkms_name'], p['dkms_version']
+
+    running = os.uname().release
+    nb, nb_src = next_boot_kernel('/', BOOT_DIR)
+
+    # DKMS
+    dkms_bin = get_bin_path('dkms')
+    flags = {}
+    if p['dkms_status_source'] == 'command':
+        if not dkms_bin:
+            raise KmodError("dkms_status_source=command but dkms is not installed; use the default "
+                            "dkms_status_source=tree or install the 'dkms' package")
+        rc, out, err = run_command([dkms_bin, 'status', '-m', name])
+        if rc != 0:
+            raise KmodError("dkms status -m %s failed (rc=%d): %s" % (name, rc, (err or out).strip()))
+        versions = versions_from_entries(parse_status(out), name)
+        for v, d in versions.items():
+            for k, kd in d['kernels'].items():
+                if kd['flags']:
+                    flags.setdefault(v, {})[k] = kd['flags']
+    else:
+        versions = read_tree(name, DKMS_TREE)
+    dkms = dict(name=name, wanted_version=wanted, source=p['dkms_status_source'], installed=bool(dkms_bin),
+                versions=dict((v, {'state': d['state'], 'kernels': _flat_kernels(d)}) for v, d in versions.items()),
+                flags=flags)
+
+    # kernels to report
+    if p['kernels']:
+        klist = list(dict.fromkeys(p['kernels']))
+    else:
+        ks = set(installed_kernels(MODULES_DIR)) | set(boot_kernels(BOOT_DIR)) | {running}
+        if nb:
+            ks.add(nb)
+        klist = sorted(ks, key=version_key)
+    kernels = {}
+    for k in klist:
+        kernels[k] = gather_kernel(k, modname, versions, wanted, running, nb)
+
+    # loaded module
+    info = loaded_module(modname)
+    run_dkms_src = kernels.get(running, {}).get('dkms_module', {}).get('srcversion')
+    info['matches_dkms'] = (info['srcversion'] == run_dkms_src) if info['srcversion'] and run_dkms_src else None
+
+    # initramfs
+    wanted_ird = []
+    for k in p['initramfs_kernels']:
+        if k == 'running':
+            k = running
+        elif k == 'next_boot':
+            if not nb:
+                continue
+            k = nb
+        elif k == 'all':
+            wanted_ird.extend(klist)
+            continue
+        wanted_ird.append(k)
+    for k in dict.fromkeys(wanted_ird):
+        if k not in kernels:
+            kernels[k] = gather_kernel(k, modname, versions, wanted, running, nb)
+        t = time.monotonic()
+        ird = initramfs_find_module(initramfs_path(k, BOOT_DIR), modname)
+        ird['seconds'] = round(time.monotonic() - t, 4)
+        dsv = kernels[k]['dkms_module']['srcversion']
+        ird['patched'] = (ird['srcversion'] == dsv) if ird['found'] and ird['srcversion'] and dsv else (
+            False if ird['exists'] and not ird['found'] and not ird['error'] else None)
+        kernels[k]['initramfs'] = ird
+
+    for kk in kernels.values():
+        dsv = kk['dkms_module']['srcversion']
+        kk['dkms_matches_loaded'] = (dsv == info['srcversion']) if dsv and info['srcversion'] else None
+
+    modprobe = read_modprobe_conf(p['modprobe_conf']) if p['modprobe_conf'] else None
+    if modprobe is not None:
+        modprobe['drift'] = [] if p['slave_rename_ok'] is None else modprobe_file_items(
+            p['modprobe_conf'], modname, p['slave_rename_ok'], None, modprobe)
+
+    nbk = kernels.get(nb) if nb else None
+    nb_installed = (nbk['dkms_state'] == 'installed') if nbk else None
+    nb_ird = nbk.get('initramfs', {}).get('patched') if nbk else None
+    nb_srcversion = nbk['dkms_module']['srcversion'] if nbk else None
+    summary = dict(
+        patched_loaded=info['patched'],
+        loaded_matches_dkms=info['matches_dkms'],
+        running_dkms_installed=kernels.get(running, {}).get('dkms_state') == 'installed',
+        next_boot_dkms_installed=nb_installed,
+        next_boot_initramfs_patched=nb_ird,
+        next_boot_ready=bool(nb_installed) and nb_ird is not False,
+        failover_builtin_running=bool(info['builtin'] or kernels.get(running, {}).get('failover_builtin')),
+        reboot_required=bool(nb_installed and nb_srcversion and info['srcversion'] != nb_srcversion),
+    )
+    return dict(running_kernel=running, next_boot_kernel=nb, next_boot_source=nb_src,
+                loaded=info, dkms=dkms, kernels=kernels, modprobe_conf=modprobe, summary=summary,
+                elapsed_seconds=round(time.monotonic() - t0, 4))
