@@ -76,6 +76,20 @@ def gather_kernel(kernel, modname, versions, wanted, running, next_boot):
                 stock_module=stock, running=kernel == running, next_boot=kernel == next_boot)
 
 
+def read_initramfs(kernel_state, kernel, modname):
+    """Adds ``initramfs`` to one kernel's state: MODULE.ko inside its image,
+    and ``patched`` (it is the module DKMS installed; False when the image
+    has no MODULE.ko at all; None when unknown)."""
+    t = time.monotonic()
+    ird = initramfs_find_module(initramfs_path(kernel, BOOT_DIR), modname)
+    ird['seconds'] = round(time.monotonic() - t, 4)
+    dsv = kernel_state['dkms_module']['srcversion']
+    ird['patched'] = (ird['srcversion'] == dsv) if ird['found'] and ird['srcversion'] and dsv else (
+        False if ird['exists'] and not ird['found'] and not ird['error'] else None)
+    kernel_state['initramfs'] = ird
+    return ird
+
+
 def gather_state(p, get_bin_path, run_command):
     """The whole state for the parameters ``p`` (kmod_info's options).
 
@@ -147,13 +161,7 @@ def gather_state(p, get_bin_path, run_command):
     for k in dict.fromkeys(wanted_ird):
         if k not in kernels:
             kernels[k] = gather_kernel(k, modname, versions, wanted, running, nb)
-        t = time.monotonic()
-        ird = initramfs_find_module(initramfs_path(k, BOOT_DIR), modname)
-        ird['seconds'] = round(time.monotonic() - t, 4)
-        dsv = kernels[k]['dkms_module']['srcversion']
-        ird['patched'] = (ird['srcversion'] == dsv) if ird['found'] and ird['srcversion'] and dsv else (
-            False if ird['exists'] and not ird['found'] and not ird['error'] else None)
-        kernels[k]['initramfs'] = ird
+        read_initramfs(kernels[k], k, modname)
 
     for kk in kernels.values():
         dsv = kk['dkms_module']['srcversion']
