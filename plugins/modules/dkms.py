@@ -199,44 +199,40 @@ make_log_tail:
 """
 
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
-    STATE_RANK,
+    DKMS_TREE,
+    DkmsInputError,
+    check_kernels,
+    check_names,
+    command_lines,
     dkms_package_hint,
-    find_make_log,
-    has_headers,
-    headers_package,
-    installed_kernels,
-    is_literal,
-    kernel_state,
+    flat_versions,
+    install_shortfall,
     parse_status,
-    read_dkms_conf,
-    tail_file,
+    plan_actions,
+    predict_versions,
+    resolve_kernels,
+    status_after,
+    step_failure,
     versions_from_entries,
 )
 
-DKMS_TREE = '/var/lib/dkms'
-SOURCE_TREE = '/usr/src'
-MODULES_DIR = '/lib/modules'
-_SAFE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+~:-]*$')
-
 
 class Dkms:
+    """The dkms command line, in the C locale."""
+
     def __init__(self, module):
         self.module = module
         self.bin = module.get_bin_path('dkms')
         if not self.bin:
             module.fail_json(msg="dkms is not installed: %s" % dkms_package_hint())
-        self.actions = []
         self.arch = os.uname().machine
 
     def run(self, args):
-        cmd = [self.bin] + args
-        rc, out, err = self.module.run_command(cmd, environ_update={'LC_ALL': 'C', 'LANG': 'C'})
-        return rc, out, err
+        return self.module.run_command([self.bin] + args, environ_update={'LC_ALL': 'C', 'LANG': 'C'})
 
     def versions(self, name):
         rc, out, err = self.run(['status', '-m', name])
@@ -245,107 +241,6 @@ class Dkms:
             self.module.fail_json(msg="dkms status -m %s failed (rc=%d): %s" % (name, rc, (err or out).strip()),
                                   rc=rc, stdout=out, stderr=err)
         return versions_from_entries(entries, name)
-
-
-def fail(module, msg, **kw):
-    module.fail_json(msg=msg, **kw)
-
-
-def resolve_kernels(module, spec, state, versions, version):
-    """Return the list of kernel releases to act on."""
-    running = os.uname().release
-    if state == 'absent' and isinstance(spec, str) and spec.strip() == 'all':
-        spec = None
-    if spec is None:
-        if state == 'absent':
-            if version is None:
-                ks = set()
-                for v in versions.values():
-                    ks.update(v['kernels'])
-                return sorted(ks), False
-            return sorted(versions.get(version, {}).get('kernels', {})), False
-        spec = 'running'
-    if isinstance(spec, str):
-        s = spec.strip()
-        if s == 'running':
-            return [running], True
-        if s == 'all':
-            ks = [k for k in installed_kernels(MODULES_DIR) if has_headers(k, MODULES_DIR)]
-            if not ks and state in ('built', 'installed'):
-                all_k = installed_kernels(MODULES_DIR)
-                fail(module, "kernels=all: no installed kernel has headers (kernels under %s: %s); install %s"
-                     % (MODULES_DIR, ', '.join(all_k) or 'none',
-                        ' or '.join(headers_package(k) for k in (all_k or [running]))))
-            return ks, True
-        spec = [x.strip() for x in s.split(',') if x.strip()]
-    if not isinstance(spec, list) or not spec:
-        fail(module, "kernels must be 'running', 'all' or a non-empty list of kernel releases")
-    out = []
-    for k in spec:
-        k = str(k).strip()
-        if not _SAFE.match(k):
-            fail(module, "invalid kernel release %r" % k)
-        if k == 'running':
-            k = running
-        if k not in out:
-            out.append(k)
-    return out, True
-
-
-def check_kernels(module, kernels, state):
-    """Unknown kernels and missing headers: fail before changing anything."""
-    if state not in ('built', 'installed'):
-        return
-    running = os.uname().release
-    installed = installed_kernels(MODULES_DIR)
-    for k in kernels:
-        kdir = os.path.join(MODULES_DIR, k)
-        if not os.path.isdir(kdir) and k != running:
-            fail(module, "unknown kernel %s: it is not installed (no %s); installed kernels: %s"
-                 % (k, kdir, ', '.join(installed) or 'none'))
-        if not has_headers(k, MODULES_DIR):
-            fail(module, "kernel headers for %s are missing (%s/build does not resolve to a kernel "
-                 "headers tree): install the package %s, or choose other kernels"
-                 % (k, kdir, headers_package(k)), kernel=k, headers_package=headers_package(k))
-
-
-def check_source(module, name, version, source):
-    """Return the dkms add arguments for a version that is not yet added."""
-    default_src = os.path.join(SOURCE_TREE, '%s-%s' % (name, version))
-    if source:
-        src = source.rstrip('/') or '/'
-        if not os.path.isdir(src):
-            fail(module, "source directory %s does not exist" % src)
-        add_args = ['add', src] if os.path.realpath(src) != os.path.realpath(default_src) else \
-            ['add', '-m', name, '-v', version]
-    else:
-        src = default_src
-        if not os.path.isdir(src):
-            fail(module, "%s/%s is not added to DKMS and its source %s does not exist: deploy the source "
-                 "there or pass source=DIR" % (name, version, src))
-        add_args = ['add', '-m', name, '-v', version]
-    conf = os.path.join(src, 'dkms.conf')
-    if not os.path.isfile(conf):
-        fail(module, "source directory %s has no dkms.conf" % src)
-    try:
-        scalars, _arrays = read_dkms_conf(conf)
-    except OSError as e:
-        fail(module, "cannot read %s: %s" % (conf, e))
-    cname, cver = scalars.get('PACKAGE_NAME'), scalars.get('PACKAGE_VERSION')
-    if is_literal(cname) and cname != name:
-        fail(module, "name mismatch: %s says PACKAGE_NAME=%s but name=%s" % (conf, cname, name))
-    if is_literal(cver) and cver != version:
-        fail(module, "version mismatch: %s says PACKAGE_VERSION=%s but version=%s" % (conf, cver, version))
-    return add_args
-
-
-def per_kernel(versions, version, kernels):
-    return dict((k, kernel_state(versions, version, k)) for k in kernels)
-
-
-def flat_versions(versions):
-    return dict((v, {'state': d['state'], 'kernels': dict((k, kd['state']) for k, kd in d['kernels'].items())})
-                for v, d in versions.items())
 
 
 def main():
@@ -365,151 +260,44 @@ def main():
     )
     p = module.params
     name, version, state = p['name'], p['version'], p['state']
-    for what, val in (('name', name), ('version', version)):
-        if val is not None and not _SAFE.match(val):
-            fail(module, "invalid %s %r: use letters, digits and . _ + ~ : - only" % (what, val))
+    running = os.uname().release
+    try:
+        check_names(name, version)
+        dkms = Dkms(module)
+        before = dkms.versions(name)
+        kernels, explicit = resolve_kernels(p['kernels'], state, before, version, running)
+        check_kernels(kernels, state, running)
+        plan = plan_actions(name, version, state, kernels, explicit, before, source=p['source'], force=p['force'],
+                            remove_other_versions=p['remove_other_versions'])
+    except DkmsInputError as e:
+        module.fail_json(msg=str(e), **e.extra)
 
-    dkms = Dkms(module)
-    before = dkms.versions(name)
-    kernels, explicit = resolve_kernels(module, p['kernels'], state, before, version)
-    check_kernels(module, kernels, state)
-
-    status_before = per_kernel(before, version, kernels) if version else {}
-    if not version:
-        for d in before.values():
-            for k, kd in d['kernels'].items():
-                status_before[k] = max(status_before.get(k, 'absent'), kd['state'], key=lambda s: STATE_RANK.get(s, 0))
-    warnings_dkms = {}
-    if version in before:
-        for k, kd in before[version]['kernels'].items():
-            if kd['flags']:
-                warnings_dkms[k] = kd['flags']
-
-    # ---- plan
-    plan = []          # (label, args, kernel)
-    removed = []
-    after = dict(status_before)
-    if state == 'absent':
-        targets = [version] if version else sorted(before)
-        for v in targets:
-            if v not in before:
-                continue
-            if version and explicit:
-                for k in kernels:
-                    if STATE_RANK.get(kernel_state(before, v, k), 0) >= STATE_RANK['built']:
-                        plan.append(('unbuild', ['unbuild', '-m', name, '-v', v, '-k', k], k))
-                        after[k] = 'added'
-            else:
-                plan.append(('remove', ['remove', '-m', name, '-v', v, '--all'], None))
-                removed.append(v)
-                for k in after:
-                    after[k] = 'absent'
-    else:
-        vstate = before.get(version, {}).get('state')
-        if vstate == 'broken':
-            fail(module, "%s/%s is broken in DKMS (its source link %s/%s/%s/source is missing): remove it "
-                 "with state=absent first" % (name, version, DKMS_TREE, name, version))
-        if version not in before:
-            plan.append(('add', check_source(module, name, version, p['source']), None))
-            for k in after:
-                after[k] = 'added'
-        want = STATE_RANK[{'present': 'added'}.get(state, state)]
-        if want >= STATE_RANK['built']:
-            for k in kernels:
-                cur = after[k]
-                if p['force'] and STATE_RANK.get(cur, 0) >= STATE_RANK['built']:
-                    # dkms unbuild also uninstalls
-                    plan.append(('unbuild', ['unbuild', '-m', name, '-v', version, '-k', k], k))
-                    cur = 'added'
-                if STATE_RANK.get(cur, 0) < STATE_RANK['built']:
-                    plan.append(('build', ['build', '-m', name, '-v', version, '-k', k], k))
-                    cur = 'built'
-                after[k] = cur
-        if p['remove_other_versions']:
-            for v in sorted(before):
-                if v != version:
-                    plan.append(('remove', ['remove', '-m', name, '-v', v, '--all'], None))
-                    removed.append(v)
-        if want >= STATE_RANK['installed']:
-            for k in kernels:
-                if after[k] != 'installed' or 'diff' in warnings_dkms.get(k, []):
-                    args = ['install', '-m', name, '-v', version, '-k', k]
-                    if after[k] == 'installed':
-                        # reinstall over a modified copy (dkms status: Diff between built and installed)
-                        args.append('--force')
-                    plan.append(('install', args, k))
-                    after[k] = 'installed'
-
-    actions = ['dkms ' + ' '.join(a[1]) for a in plan]
-    result = dict(changed=bool(plan), name=name, version=version, kernels=kernels,
-                  status_before=status_before, status_after=after, actions=actions,
-                  removed_versions=removed, warnings_dkms=warnings_dkms)
+    result = dict(changed=bool(plan['steps']), name=name, version=version, kernels=kernels,
+                  status_before=plan['before'], status_after=plan['after'], actions=command_lines(plan['steps']),
+                  removed_versions=plan['removed'], warnings_dkms=plan['notes'])
     if module._diff:
-        result['diff'] = dict(before=status_before, after=after)
-
-    if module.check_mode or not plan:
-        predicted = flat_versions(before)
-        if module.check_mode and plan:
-            for v in removed:
-                predicted.pop(v, None)
-            if version and state != 'absent':
-                pv = predicted.setdefault(version, {'state': 'added', 'kernels': {}})
-                for k, s in after.items():
-                    if STATE_RANK.get(s, 0) >= STATE_RANK['built']:
-                        pv['kernels'][k] = s
-            elif version and version in predicted:
-                for k, s in after.items():
-                    if s in ('added', 'absent'):
-                        predicted[version]['kernels'].pop(k, None)
-        result['versions'] = predicted
+        result['diff'] = dict(before=plan['before'], after=plan['after'])
+    if module.check_mode or not plan['steps']:
+        result['versions'] = predict_versions(before, plan, version, state)
         module.exit_json(**result)
 
-    # ---- act
     done = []
-    for label, args, k in plan:
+    for label, args, kernel in plan['steps']:
         rc, out, err = dkms.run(args)
         done.append('dkms ' + ' '.join(args))
-        if rc == 0:
-            continue
-        extra = dict(rc=rc, stdout=out, stderr=err, actions=done, status_before=status_before,
-                     name=name, version=version, kernels=kernels)
-        text = (out or '') + '\n' + (err or '')
-        if label == 'build' or (label == 'install' and 'make.log' in text):
-            log = find_make_log(text, DKMS_TREE, name, version, k, dkms.arch)
-            tail = tail_file(log, 40) if log else None
-            extra['make_log'] = log
-            extra['make_log_tail'] = tail
-            msg = "dkms build of %s/%s for kernel %s failed (rc=%d)" % (name, version, k, rc)
-            if tail:
-                msg += ". Last 40 lines of %s:\n%s" % (log, tail)
-            else:
-                msg += " and no make.log was found; dkms said:\n%s" % text.strip()[-4000:]
-            module.fail_json(msg=msg, **extra)
-        if 'headers' in text and 'cannot be found' in text:
-            module.fail_json(msg="dkms %s for kernel %s failed: kernel headers missing; install %s. dkms said: %s"
-                             % (label, k, headers_package(k), text.strip()[-2000:]), **extra)
-        module.fail_json(msg="dkms %s failed (rc=%d): %s" % (' '.join(args), rc, text.strip()[-4000:]), **extra)
+        if rc != 0:
+            msg, extra = step_failure(label, args, kernel, rc, out, err, name, version, dkms.arch)
+            module.fail_json(msg=msg, rc=rc, stdout=out, stderr=err, actions=done, status_before=plan['before'],
+                             name=name, version=version, kernels=kernels, **extra)
 
     final = dkms.versions(name)
-    if version:
-        status_after = per_kernel(final, version, kernels)
-    else:
-        status_after = dict((k, 'absent') for k in status_before)
-        for d in final.values():
-            for k, kd in d['kernels'].items():
-                if k in status_after:
-                    status_after[k] = kd['state']
-    result['status_after'] = status_after
+    result['status_after'] = status_after(final, version, kernels, plan['before'])
     result['versions'] = flat_versions(final)
     if module._diff:
-        result['diff'] = dict(before=status_before, after=status_after)
-    if state == 'installed':
-        missing = [k for k in kernels if status_after.get(k) != 'installed']
-        if missing:
-            module.fail_json(msg="dkms did not install %s/%s for kernel(s) %s although it reported success; "
-                             "DKMS skips the install when the kernel already has an equal or newer module "
-                             "version (version sanity check): give the module a higher MODULE_VERSION or use "
-                             "force=true" % (name, version, ', '.join(missing)), **result)
+        result['diff'] = dict(before=plan['before'], after=result['status_after'])
+    shortfall = install_shortfall(state, kernels, result['status_after'], name, version)
+    if shortfall:
+        module.fail_json(msg=shortfall, **result)
     module.exit_json(**result)
 
 
