@@ -18,7 +18,7 @@ description:
     the stale initramfs images (an earlier run stopped before rebuilding them) and the refusals (failover built
     into a target kernel, headers or dkms missing while packages are not managed, a kernel older than 5.1 whose
     headers lack C(IFF_LIVE_RENAME_OK) while O(slave_rename_ok=true), Secure Boot without a DKMS signing key).
-  - V(activation) gives how the wanted module becomes active after DKMS ran: the parameter at run time (the
+  - V(activation) gives how the wanted module becomes active after DKMS ran - the parameter at run time (the
     patched module is loaded), a reboot (the loaded module is the stock or an older build, and it is held), or
     nothing.
   - V(verify) gives the problems of the active state (empty when the host is as wanted) and whether the host
@@ -161,7 +161,7 @@ missing_packages:
   type: list
   elements: str
 secure_boot:
-  description: C(enabled), C(disabled) or C(unknown: ...).
+  description: "C(enabled), C(disabled) or C(unknown: ...)."
   returned: O(phase=preflight)
   type: str
 signing:
