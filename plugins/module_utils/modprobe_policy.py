@@ -39,6 +39,16 @@ MODULE_PARAMS = (RENAME_PARAM, READ_ONLY_PARAM)
 ROLLOUT = "run the virtnet.failover.rollout playbook for this host"
 
 
+def modprobe_file_content(module, slave_rename_ok, dkms_name, dkms_version):
+    """The content of the modprobe.d file the kmod role writes."""
+    return (
+        "# Managed by virtnet.failover.kmod: local changes are overwritten.\n"
+        "# Options of the patched %s module (%s %s, DKMS).\n"
+        "# %s=1: UP failover slaves may be renamed; 0: such renames fail with EBUSY.\n"
+        "options %s %s=%d\n" % (module, dkms_name, dkms_version, RENAME_PARAM, module, RENAME_PARAM,
+                                 int(bool(slave_rename_ok))))
+
+
 def drift_item(kind, subject, expected, actual, message, remedy):
     """One drift item, the shape failover_drift returns."""
     return {"kind": kind, "subject": subject, "expected": expected, "actual": actual,

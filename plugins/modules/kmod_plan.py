@@ -178,6 +178,10 @@ initramfs_stale:
   returned: O(phase=preflight)
   type: list
   elements: str
+modprobe_content:
+  description: The content of O(modprobe_conf) the policy wants (O(state=present); null otherwise).
+  returned: O(phase=preflight)
+  type: str
 message:
   description: One line for the operator (the plan, the activation, or the verdict).
   returned: always
@@ -204,6 +208,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils import kmod_host,
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import initramfs_path
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import read_initramfs, gather_state
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import KmodError, validate_name
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import modprobe_file_content
 
 
 def _mtime(path):
@@ -235,8 +240,9 @@ def preflight(p, state, get_bin_path, run_command):
     message = '%s %s %s for %s; loaded failover: %s; missing packages: %s' % (
         p['state'], p['dkms_name'], p['dkms_version'] or '', ', '.join(targets), shown,
         ', '.join(base + headers) or 'none')
+    content = modprobe_file_content(p['module'], p['slave_rename_ok'], p['dkms_name'], p['dkms_version']) if present else None
     return dict(targets=targets, initramfs_targets=irt, missing_packages=base + headers, secure_boot=secure_boot,
-                signing=signing, refusals=refusals, initramfs_stale=stale, message=message)
+                signing=signing, refusals=refusals, initramfs_stale=stale, modprobe_content=content, message=message)
 
 
 def activation(p, state, check_mode):

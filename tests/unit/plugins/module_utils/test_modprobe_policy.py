@@ -91,3 +91,19 @@ def test_modprobe_file_items_verdicts():
     none = dict(exists=True, content='# empty\n', options={})
     assert [i['actual'] for i in mp.modprobe_file_items(path, 'failover', True, None, none)] == [
         'no slave_rename_ok option']
+
+
+def test_modprobe_file_content_is_what_the_kernel_reads_as_the_wanted_value(tmp_path):
+    from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import read_modprobe_conf
+    path = tmp_path / 'virtnet-failover.conf'
+    for wanted in (True, False):
+        text = mp.modprobe_file_content('failover', wanted, 'virtnet-failover', '1.2.3')
+        assert text.startswith('# Managed by virtnet.failover.kmod') and text.endswith('slave_rename_ok=%d\n' % wanted)
+        assert '(virtnet-failover 1.2.3, DKMS)' in text
+        path.write_text(text)
+        read = read_modprobe_conf(str(path))
+        assert read['options'] == {'failover': {'slave_rename_ok': str(int(wanted))}}
+        # the role's file passes the drift check, the exact-content one included
+        assert mp.modprobe_file_items(str(path), 'failover', wanted, None, read) == []
+        assert mp.modprobe_file_items(str(path), 'failover', wanted, text, read) == []
+        assert len(mp.modprobe_file_items(str(path), 'failover', not wanted, None, read)) == 1
