@@ -45,8 +45,8 @@ def modprobe_file_content(module, slave_rename_ok, dkms_name, dkms_version):
         "# Managed by virtnet.failover.kmod: local changes are overwritten.\n"
         "# Options of the patched %s module (%s %s, DKMS).\n"
         "# %s=1: UP failover slaves may be renamed; 0: such renames fail with EBUSY.\n"
-        "options %s %s=%d\n" % (module, dkms_name, dkms_version, RENAME_PARAM, module, RENAME_PARAM,
-                                 int(bool(slave_rename_ok))))
+        "options %s %s=%d\n"
+        % (module, dkms_name, dkms_version, RENAME_PARAM, module, RENAME_PARAM, int(bool(slave_rename_ok))))
 
 
 def drift_item(kind, subject, expected, actual, message, remedy):
