@@ -1,12 +1,22 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtnet.failover contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Whether a host's failover groups are healthy.
+"""Whether a host's failover groups and its failover module are healthy.
+
+The only definition of the health verdict: the rollout's fast path and its
+health check (through failover_drift and failover_info) and the fleet
+reports (fleet_report, failover_host_prometheus) all call it.
 
 ``groups`` is the ``groups`` list that failover_info and failover_drift
 return. A group is healthy when its master is UP, it has a standby and a
-primary slave, and the slaves are named per policy. A host is healthy when
-every group is, and (``require_group``) it has at least one group.
+primary slave, and the slaves are named per policy. A host's groups are
+healthy when every group is, and (``require_group``) there is at least one.
+
+``kernel_module`` is the ``kernel_module`` dict of failover_info (or the
+``loaded_module`` dict of failover_drift). The module is healthy when the
+patched module is loaded with the wanted ``slave_rename_ok``; it is not
+judged when no value is wanted (None) or a reboot is pending (the module
+changes at the next boot).
 """
 
 from __future__ import annotations
@@ -30,5 +40,19 @@ def group_problems(groups, require_group=True):
     return problems
 
 
-def groups_healthy(groups, require_group=True):
-    return not group_problems(groups, require_group)
+def module_problems(kernel_module, slave_rename_ok=None, reboot_pending=False):
+    """One sentence per problem of the loaded failover module; empty when healthy or not judged."""
+    if slave_rename_ok is None or reboot_pending:
+        return []
+    kernel_module = kernel_module or {}
+    if not kernel_module.get("patched"):
+        return ["the loaded failover module is not the patched one"]
+    if kernel_module.get("slave_rename_ok") != slave_rename_ok:
+        return ["slave_rename_ok is %s, wanted %s" % (kernel_module.get("slave_rename_ok"), slave_rename_ok)]
+    return []
+
+
+def health(groups, kernel_module=None, require_group=True, slave_rename_ok=None, reboot_pending=False):
+    """The ``health`` return value of failover_info and failover_drift: ``{ok, problems}``."""
+    problems = group_problems(groups, require_group) + module_problems(kernel_module, slave_rename_ok, reboot_pending)
+    return {"ok": not problems, "problems": problems}

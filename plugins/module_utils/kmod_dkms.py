@@ -141,10 +141,13 @@ _CONF_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?\s*=\s*(.*?)\s
 
 
 def _unquote(value):
-    value = value.split(' #', 1)[0].strip() if not value.startswith(('"', "'")) else value
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
-        return value[1:-1]
-    return value
+    if value.startswith(('"', "'")):
+        end = value.find(value[0], 1)
+        rest = value[end + 1:].strip() if end > 0 else None
+        if rest == '' or (rest and rest.startswith('#')):  # "value" or "value" # comment
+            return value[1:end]
+        return value
+    return value.split(' #', 1)[0].strip()
 
 
 def read_dkms_conf(path):

@@ -99,6 +99,10 @@ options:
     elements: str
     choices: [module_builtin, dkms_running_kernel, dkms_next_kernel, module_not_patched, param_value,
               modprobe_file, modprobe_bad_option, initramfs, slave_name]
+  require_group:
+    description: A host without any failover group is not healthy (RV(health)).
+    type: bool
+    default: true
 notes:
   - The playbook C(virtnet.failover.drift) calls this module once per host and turns the results into a fleet
     report with the P(virtnet.failover.fleet_report#filter) filter.
@@ -198,6 +202,14 @@ groups:
   type: list
   elements: dict
   sample: []
+health:
+  description:
+    - The health verdict of RV(groups) and RV(loaded_module), as RV(virtnet.failover.failover_info#module:health)
+      gives it with the same O(slave_rename_ok) and O(require_group); null when the slave names were not read
+      (O(check_names=false), or O(checks) without C(slave_name)).
+  returned: always
+  type: dict
+  sample: {ok: false, problems: ["master enp1s0 has no primary slave"]}
 elapsed_seconds:
   description: Time spent.
   returned: always
@@ -222,6 +234,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_common i
     groups_report,
     policy_from_params,
 )
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import health
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import ROLES, PolicyError
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import FailoverError
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
@@ -468,6 +481,7 @@ def argument_spec():
         check_initramfs=dict(type="bool", default=True),
         check_names=dict(type="bool", default=True),
         checks=dict(type="list", elements="str", choices=list(KINDS)),
+        require_group=dict(type="bool", default=True),
     )
     spec.update(common_argument_spec())  # netns, master_kinds and the naming policy, as failover_info
     return spec
@@ -480,7 +494,7 @@ def run(module, paths=None):
         validate_dkms_module(params["module"], params["dkms_name"], params["dkms_version"])
     except KmodError as exc:
         module.fail_json(msg=str(exc), changed=False)
-    groups = []
+    groups, names_read = [], False
     if params["check_names"] and (not params["checks"] or "slave_name" in params["checks"]):
         if not HAS_PYROUTE2:
             module.fail_json(msg=missing_required_lib("pyroute2") + " (or set check_names: false)",
@@ -488,16 +502,17 @@ def run(module, paths=None):
         try:
             policy = policy_from_params(params)
             scan = Scan(params["netns"], params["master_kinds"])
-            groups = groups_report(scan, policy)
+            groups, names_read = groups_report(scan, policy), True
         except (PolicyError, FailoverError) as exc:
             module.fail_json(msg="cannot check slave names: %s" % exc, changed=False)
     facts = gather_kmod(params, paths or Paths())
     items = evaluate(params, facts, groups)
+    host_health = health(groups, facts["loaded_module"], params["require_group"], params["slave_rename_ok"]) if names_read else None
     module.exit_json(
         changed=False, drift=items, drift_kinds=sorted({i["kind"] for i in items}),
         running_kernel=facts["running_kernel"], next_boot_kernel=facts["next_boot_kernel"],
         dkms_version=facts["dkms_version"], kernels=facts["kernels"], loaded_module=facts["loaded_module"],
-        initramfs=facts["initramfs"], groups=groups, elapsed_seconds=round(time.monotonic() - t0, 4))
+        initramfs=facts["initramfs"], groups=groups, health=host_health, elapsed_seconds=round(time.monotonic() - t0, 4))
 
 
 def main():

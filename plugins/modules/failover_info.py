@@ -25,6 +25,8 @@ description:
     O(primary_template) and O(names), the same options that M(virtnet.failover.failover_slave_name) enforces.
   - Also reports the state of the host's C(failover) kernel module from C(/sys/module/failover)
     (in-tree or the patched module with the C(slave_rename_ok) parameter).
+  - RV(health) is the verdict on the failover groups (and, with O(slave_rename_ok), on the module) that the
+    C(virtnet.failover.rollout) playbook asserts after it rolled a host out.
   - Read-only; never creates a network namespace.
 author:
   - virtnet.failover contributors (@virtnet)
@@ -38,6 +40,25 @@ attributes:
 extends_documentation_fragment:
   - virtnet.failover.failover_netlink  # requirements, platform
   - virtnet.failover.failover_policy  # options
+options:
+  require_group:
+    description:
+      - A host without any failover group is not healthy (RV(health)). Set to false for hosts that may
+        have none.
+    type: bool
+    default: true
+  slave_rename_ok:
+    description:
+      - Wanted value of the patched module's C(slave_rename_ok) parameter. When set, RV(health) also
+        requires the patched module to be loaded with this value. Null (the default) leaves the module
+        out of RV(health).
+    type: bool
+  reboot_pending:
+    description:
+      - A reboot that activates the module is pending, so the loaded module is left out of RV(health)
+        even with O(slave_rename_ok).
+    type: bool
+    default: false
 notes:
   - The link dump asks the kernel to skip statistics (C(IFLA_EXT_MASK)) and decodes only the attributes it needs,
     so it stays fast on hosts with thousands of links.
@@ -62,6 +83,12 @@ EXAMPLES = r"""
     master_kinds: [bridge]
     standby_template: "{master}s"
     primary_template: "{master}p"
+
+- name: Fail unless the groups are healthy and the patched module runs with slave_rename_ok=true
+  virtnet.failover.failover_info:
+    slave_rename_ok: true
+  register: failover_health
+  failed_when: not failover_health.health.ok
 
 - name: Check explicit names for one master
   virtnet.failover.failover_info:
@@ -131,6 +158,18 @@ kernel_module:
     srcversion: {description: Module srcversion., type: str, sample: "A1B2C3D4E5F6A7B8C9D0E1F"}
     slave_rename_ok: {description: "Value of the slave_rename_ok parameter, null if absent.", type: bool, sample: true}
     live_rename: {description: "Mechanism of the patched module: C(flag), C(notifier) or C(unsupported); null if absent.", type: str, sample: notifier}
+health:
+  description:
+    - The health verdict. A group is healthy when its master is UP, it has a standby and a primary slave and
+      the slaves are named per policy; the host is healthy when every group is, there is at least one group
+      (O(require_group)) and, with O(slave_rename_ok) and without O(reboot_pending), the patched module is
+      loaded with that C(slave_rename_ok).
+  returned: always
+  type: dict
+  contains:
+    ok: {description: No problem found., type: bool, sample: false}
+    problems: {description: One sentence per problem; empty when healthy., type: list, elements: str,
+               sample: ["master enp1s0 has no primary slave"]}
 netns:
   description: The namespace inspected, null for the module's own.
   returned: always
@@ -163,12 +202,23 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_common i
     kernel_module_state,
     policy_from_params,
 )
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import health
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import PolicyError
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import FailoverError
 
 
+def argument_spec():
+    spec = common_argument_spec()
+    spec.update(
+        require_group=dict(type="bool", default=True),
+        slave_rename_ok=dict(type="bool"),
+        reboot_pending=dict(type="bool", default=False),
+    )
+    return spec
+
+
 def main():
-    module = AnsibleModule(argument_spec=common_argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
     params = module.params
@@ -177,10 +227,14 @@ def main():
         scan = Scan(params["netns"], params["master_kinds"])
     except (PolicyError, FailoverError) as exc:
         module.fail_json(msg=str(exc))
+    groups = groups_report(scan, policy)
+    kernel_module = kernel_module_state()
     module.exit_json(
         changed=False,
-        groups=groups_report(scan, policy),
-        kernel_module=kernel_module_state(),
+        groups=groups,
+        kernel_module=kernel_module,
+        health=health(groups, kernel_module, params["require_group"], params["slave_rename_ok"],
+                      params["reboot_pending"]),
         netns=params["netns"],
         link_count=len(scan.links),
         policy=policy.as_dict(),

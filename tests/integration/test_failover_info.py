@@ -77,3 +77,40 @@ def test_info_missing_netns_is_a_clear_error_and_creates_nothing(ansible_run):
 def test_info_bad_template_fails(lab, ansible_run):
     res = ansible_run.info(netns=lab.name, primary_template="{master}{role}")
     assert res["failed"] is True and "unknown placeholder {role}" in res["msg"]
+
+
+def test_health_verdict_of_info_and_drift(lab, ansible_run):
+    """failover_info and failover_drift return the same health for the same groups and inputs."""
+    lab.add_group("enp1s0", "enp1s0nsby", "enp1s0npri")          # healthy
+    lab.add_group("enp2s0", "enp2s0nsby", None)                  # no primary
+    lab.add_group("enp3s0", "eth3", "eth4", up=False)           # master down, misnamed
+    common = {"netns": lab.name, "master_kinds": BRIDGE}
+    drift_args = dict(common, checks=["slave_name"], check_initramfs=False, modprobe_file="")
+    empty = {"netns": lab.name, "master_kinds": ["team"]}       # no group of that kind
+    before = lab.names()
+    info, drift, info_empty, info_optional, info_pending, info_module, drift_no_names = ansible_run.many([
+        {"module": "virtnet.failover.failover_info", "args": common},
+        {"module": "virtnet.failover.failover_drift", "args": drift_args},
+        {"module": "virtnet.failover.failover_info", "args": empty},
+        {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False)},
+        {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False, slave_rename_ok=True,
+                                                                    reboot_pending=True)},
+        {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False, slave_rename_ok=True)},
+        {"module": "virtnet.failover.failover_drift", "args": dict(drift_args, check_names=False)},
+    ])
+    problems = ["master enp2s0 has no primary slave",
+                "master enp3s0 is not UP", "slaves of enp3s0 are not named per policy"]
+    assert info["health"] == {"ok": False, "problems": problems}, info
+    assert drift["health"] == info["health"], drift
+    assert info_empty["health"] == {"ok": False, "problems": ["no failover group (no net_failover master) on this host"]}
+    assert info_optional["health"] == {"ok": True, "problems": []}
+    assert info_pending["health"] == {"ok": True, "problems": []}  # the module is left out while a reboot is pending
+    km = info_module["kernel_module"]  # this host's own module: stock, absent, or the patched one
+    if km["patched"]:
+        wanted = [] if km["slave_rename_ok"] is True else ["slave_rename_ok is %s, wanted True" % km["slave_rename_ok"]]
+    else:
+        wanted = ["the loaded failover module is not the patched one"]
+    assert info_module["health"] == {"ok": not wanted, "problems": wanted}
+    assert drift_no_names["health"] is None and drift_no_names["groups"] == []
+    assert lab.names() == before
+

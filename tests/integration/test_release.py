@@ -92,6 +92,7 @@ def test_tarball_ships_the_product_not_the_dev_files(release):
                    "meta/runtime.yml", "meta/execution-environment.yml", "requirements-ee.txt", "bindep.txt",
                    "playbooks/drift.yml", "playbooks/rollout.yml", "playbooks/remove.yml", "docs/user-guide.md",
                    "plugins/modules/prometheus_textfile.py", "plugins/filter/fleet_report_junit.py",
+                   "plugins/lookup/dkms_identity.py", "plugins/plugin_utils/dkms_identity.py",
                    "roles/kmod/files/virtnet-failover/failover.c", "roles/kmod/files/virtnet-failover/dkms.conf"):
         assert wanted in names, wanted
     changelog = (release["root"] / "CHANGELOG.rst").read_text()
@@ -105,7 +106,7 @@ def plugins(root, kind):
 
 def test_ansible_doc_every_module_and_filter(release):
     root = release["root"]
-    for kind, ptype in (("modules", "module"), ("filter", "filter")):
+    for kind, ptype in (("modules", "module"), ("filter", "filter"), ("lookup", "lookup")):
         names = plugins(root, kind)
         assert names, kind
         out = sh([tool("ansible-doc"), "--json", "-t", ptype] + ["virtnet.failover." + n for n in names],

@@ -38,6 +38,13 @@ def test_info_on_host(capsys):
     assert host_links() == before
 
 
+def test_info_health_on_host_without_groups(capsys):
+    res = run(failover_info, {}, capsys)
+    assert res["health"] == {"ok": False, "problems": ["no failover group (no net_failover master) on this host"]}
+    res = run(failover_info, {"require_group": False, "slave_rename_ok": False, "reboot_pending": True}, capsys)
+    assert res["health"] == {"ok": True, "problems": []}
+
+
 def test_info_rejects_bad_template(capsys):
     res = run(failover_info, {"standby_template": "{mastr}sby"}, capsys)
     assert res["rc"] == 1 and "unknown placeholder {mastr}" in res["msg"]
@@ -97,8 +104,8 @@ def test_documented_options_match_argument_spec(module):
     spec = common_argument_spec()
     if module is failover_slave_name:
         spec.update(masters={"default": []}, down_rename_up={"default": False})
-    if module is failover_drift:
-        spec = failover_drift.argument_spec()
+    if module in (failover_drift, failover_info):
+        spec = module.argument_spec()
     assert set(doc["options"]) == set(spec)
     for name, opt in doc["options"].items():
         assert opt.get("default") == spec[name].get("default"), name
@@ -108,6 +115,8 @@ def test_documented_options_match_argument_spec(module):
     assert any(r.startswith("pyroute2 >= 0.7") for r in doc["requirements"])
     ret = yaml.safe_load(module.RETURN)
     assert "groups" in ret
+    if module is not failover_slave_name:
+        assert {"health", "groups"} <= set(ret)
 
 
 def test_names_by_group_applies_plan():
