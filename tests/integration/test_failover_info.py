@@ -93,8 +93,7 @@ def test_health_verdict_of_info_and_drift(lab, ansible_run):
         {"module": "virtnet.failover.failover_drift", "args": drift_args},
         {"module": "virtnet.failover.failover_info", "args": empty},
         {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False)},
-        {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False, slave_rename_ok=True,
-                                                                    reboot_pending=True)},
+        {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False, slave_rename_ok=True, reboot_pending=True)},
         {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False, slave_rename_ok=True)},
         {"module": "virtnet.failover.failover_drift", "args": dict(drift_args, check_names=False)},
     ])
@@ -113,4 +112,3 @@ def test_health_verdict_of_info_and_drift(lab, ansible_run):
     assert info_module["health"] == {"ok": not wanted, "problems": wanted}
     assert drift_no_names["health"] is None and drift_no_names["groups"] == []
     assert lab.names() == before
-
