@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtnet.failover contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: failover_udev_naming
+short_description: Install (or remove) the udev rule and helper that name hot-plugged failover slaves
+version_added: "1.1.0"
+description:
+  - In one call, brings the udev rule, its helper program, the collection's naming code next to the helper and
+    the naming policy (as data, C(policy.json)) to the wanted state, so that udev names a failover slave by
+    policy the moment it appears (a VF plugged in after a live migration).
+  - The policy is checked with the same code as M(virtnet.failover.failover_naming_policy) and
+    M(virtnet.failover.failover_slave_name); a bad policy or rules file name fails before anything is written.
+  - Each changed file is written to a temporary file in its directory and renamed over the old one, so udev
+    never runs a half-written helper. Files are root-owned; directories 0755, the helper 0755, the rest 0644.
+  - RV(udev_reload) tells whether udev must re-read its rules (the rules file changed); the helper and its data
+    are read at each event.
+author:
+  - virtnet.failover contributors (@virtnet)
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the old and new text of each changed file.
+  platform:
+    support: full
+    platforms: linux
+    description: Linux with udev.
+options:
+  state:
+    description: V(present) installs, V(absent) removes the rule, the helper and its directory of data.
+    type: str
+    choices: [present, absent]
+    default: present
+  rules_file:
+    description: The udev rule; its name must sort after C(80-net-setup-link.rules) (C(81-*.rules) to C(99-*.rules)).
+    type: path
+    default: /etc/udev/rules.d/81-virtnet-failover-slave-names.rules
+  helper_path:
+    description: The helper program; its naming code and policy go to C(virtnet-failover/) next to it.
+    type: path
+    default: /usr/local/libexec/virtnet-failover-slave-name
+  helper:
+    description: Text of the helper program (O(state=present)); the role passes its C(files/slave-name.py).
+    type: str
+  naming_code:
+    description:
+      - The collection's C(failover_naming.py) and C(ethtool_drvinfo.py) (file name -> text), which the helper
+        imports (O(state=present)).
+    type: dict
+  standby_template:
+    description: Policy name of the standby slave (see M(virtnet.failover.failover_naming_policy)).
+    type: str
+    default: "{master}nsby"
+  primary_template:
+    description: Policy name of the primary slave.
+    type: str
+    default: "{master}npri"
+  names:
+    description: Explicit policy names per master.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      master:
+        description: Name of the failover master.
+        type: str
+        required: true
+      standby:
+        description: Policy name of this master's standby slave.
+        type: str
+      primary:
+        description: Policy name of this master's primary slave.
+        type: str
+  master_wait:
+    description: Seconds the helper waits, at boot, for the master to get its own predictable name.
+    type: float
+    default: 3
+seealso:
+  - module: virtnet.failover.failover_naming_policy
+  - module: virtnet.failover.failover_slave_name
+"""
+
+EXAMPLES = r"""
+- name: Install the rule and helper
+  virtnet.failover.failover_udev_naming:
+    helper: "{{ lookup('ansible.builtin.file', 'slave-name.py', rstrip=False) }}"
+    naming_code:
+      failover_naming.py: "{{ lookup('ansible.builtin.file', naming_dir ~ '/failover_naming.py', rstrip=False) }}"
+      ethtool_drvinfo.py: "{{ lookup('ansible.builtin.file', naming_dir ~ '/ethtool_drvinfo.py', rstrip=False) }}"
+    standby_template: "{master}sby"
+  notify: Reload udev
+"""
+
+RETURN = r"""
+changes:
+  description: What changed (or would change in check mode), in order; each path, kind, action and why.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/udev/rules.d/81-virtnet-failover-slave-names.rules, kind: file, action: write, why: content}]
+udev_reload:
+  description: The rules file changed, so udev must re-read its rules.
+  returned: always
+  type: bool
+policy:
+  description: The validated policy (O(state=present)).
+  returned: when O(state=present)
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.virtnet.failover.plugins.module_utils import managed_files, udev_naming
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import (
+    Policy,
+    PolicyError,
+    policy_argument_spec,
+)
+
+
+def main():
+    spec = policy_argument_spec()
+    spec.update(
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        rules_file=dict(type='path', default='/etc/udev/rules.d/81-virtnet-failover-slave-names.rules'),
+        helper_path=dict(type='path', default='/usr/local/libexec/virtnet-failover-slave-name'),
+        helper=dict(type='str'),
+        naming_code=dict(type='dict'),
+        master_wait=dict(type='float', default=3),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    policy = None
+    try:
+        if p['state'] == 'present':
+            try:
+                policy = Policy(p['standby_template'], p['primary_template'], p['names']).as_dict()
+            except PolicyError as exc:
+                module.fail_json(msg="invalid naming policy: %s" % exc, problems=exc.problems)
+        wanted = udev_naming.entries(p['state'], p['rules_file'], p['helper_path'], p['helper'], p['naming_code'],
+                                     policy, p['master_wait'])
+        changes = managed_files.plan(wanted)
+        if changes and not module.check_mode:
+            managed_files.apply(wanted, changes)
+    except (managed_files.ManagedFilesError, OSError) as exc:
+        module.fail_json(msg=str(exc))
+    result = dict(changed=bool(changes), changes=[dict((k, c[k]) for k in ('path', 'kind', 'action', 'why'))
+                                                  for c in changes],
+                  udev_reload=udev_naming.udev_reload_needed(changes, p['rules_file']))
+    if policy is not None:
+        result['policy'] = policy
+    if module._diff:
+        result['diff'] = managed_files.diff(wanted, changes)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
