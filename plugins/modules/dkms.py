@@ -203,7 +203,6 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
-    DKMS_TREE,
     DkmsInputError,
     check_kernels,
     check_names,
