@@ -42,7 +42,7 @@ SNAPSHOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "host_snapsh
 PROJECT, CORE = "project", "ansible-core"
 # The exact number of cases: a case that silently disappears (a module renamed, an option
 # dropped from an argument spec) fails test_case_count instead of shrinking the suite.
-MODULE_CASE_COUNT = 67
+MODULE_CASE_COUNT = 79
 ROLE_CASE_COUNT = 24
 ABSENT_NS = ("network namespace '{missing}' does not exist (no /run/netns/{missing}); this module never creates "
              "namespaces: create it first (ip netns add {missing}) or fix the name")
@@ -253,6 +253,47 @@ MODULE_CASES = [
      "invalid DKMS module name '../x': it must be a single name without '/' or '..'"),
     ("drift-module-traversal", "failover_drift", {"module": "a/b", "check_names": False}, PROJECT,
      "invalid module name 'a/b': it must be a single name without '/' or '..'"),
+    # kmod_plan -- the role's decisions: patterns, commands, names
+    ("plan-headers-package-without-kernel", "kmod_plan", {"phase": "preflight", "headers_package": "linux-headers"},
+     PROJECT, "headers_package 'linux-headers' has no {{kernel}}: name the headers package of a kernel with {{kernel}} "
+     "standing for its release, e.g. linux-headers-{{kernel}}"),
+    ("plan-empty-package-query", "kmod_plan", {"phase": "preflight", "package_query": []}, PROJECT,
+     "package_query is empty: give the command that lists installed packages, e.g. "
+     "[dpkg-query, -W, '-f=${{Package}}\\t${{db:Status-Status}}\\n']"),
+    ("plan-target-kernel-traversal", "kmod_plan", {"phase": "activation", "targets": ["../../etc"]}, PROJECT,
+     "invalid kernel name '../../etc': it must be a single name without '/' or '..'"),
+    ("plan-dkms-name-traversal", "kmod_plan", {"phase": "verify", "dkms_name": "a/../b"}, PROJECT,
+     "invalid DKMS module name 'a/../b': it must be a single name without '/' or '..'"),
+    ("plan-bad-phase", "kmod_plan", {"phase": "rollout"}, CORE,
+     "value of phase must be one of: preflight, activation, verify, got: rollout"),
+    # failover_udev_naming -- refused before anything is written (the paths do not exist)
+    ("udev-rules-file-before-80", "failover_udev_naming",
+     {"rules_file": "/nonexistent-vnfo/80-x.rules", "helper_path": "/nonexistent-vnfo/h", "helper": "x",
+      "naming_code": {"failover_naming.py": "x", "ethtool_drvinfo.py": "y"}}, PROJECT,
+     "rules file /nonexistent-vnfo/80-x.rules must be named 81-*.rules to 99-*.rules so that it runs after "
+     "80-net-setup-link.rules (its NAME then wins over the predictable name); nothing was changed"),
+    ("udev-naming-code-incomplete", "failover_udev_naming",
+     {"rules_file": "/nonexistent-vnfo/81-x.rules", "helper_path": "/nonexistent-vnfo/h", "helper": "x",
+      "naming_code": {"failover_naming.py": "x"}}, PROJECT,
+     "naming_code must give exactly failover_naming.py, ethtool_drvinfo.py (the collection's module_utils files the "
+     "helper imports); got failover_naming.py"),
+    ("udev-bad-template", "failover_udev_naming",
+     {"rules_file": "/nonexistent-vnfo/81-x.rules", "helper_path": "/nonexistent-vnfo/h", "helper": "x",
+      "naming_code": {"failover_naming.py": "x", "ethtool_drvinfo.py": "y"}, "standby_template": "{master}{slot}"},
+     PROJECT, "invalid naming policy: standby_template '{{master}}{{slot}}' uses the unknown placeholder {{slot}}; "
+     "allowed placeholders: {{master}}, {{master_index}} (no conversions or format specs)"),
+    ("udev-relative-helper", "failover_udev_naming",
+     {"rules_file": "/nonexistent-vnfo/81-x.rules", "helper_path": "vnfo/h", "helper": "x",
+      "naming_code": {"failover_naming.py": "x", "ethtool_drvinfo.py": "y"}}, PROJECT,
+     "helper_path 'vnfo/h' must be an absolute file path, e.g. /usr/local/libexec/virtnet-failover-slave-name"),
+    # dkms_source -- refused before anything is written
+    ("dsrc-path-outside-usr-src", "dkms_source", {"path": "/etc/vnfo-badinput", "files": {"a": "b"}}, PROJECT,
+     "path '/etc/vnfo-badinput' must be a directory directly under /usr/src (/usr/src/NAME-VERSION), without '..' "
+     "or '.' parts"),
+    ("dsrc-file-name-traversal", "dkms_source", {"path": "/usr/src/vnfo-badinput-1.0", "files": {"../a": "b"}},
+     PROJECT, "file name '../a' is not a plain file name: give names without '/' (the tree is flat), not '.' or '..'"),
+    ("dsrc-no-files", "dkms_source", {"path": "/usr/src/vnfo-badinput-1.0", "files": {}}, PROJECT,
+     "files must be a non-empty dict of file name -> text content (the whole source tree, dkms.conf included)"),
 ]
 
 
