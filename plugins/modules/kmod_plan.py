@@ -258,7 +258,7 @@ def verify(p, state):
     if p['state'] == 'absent':
         for root in ('/usr/src', '/var/lib/dkms'):
             leftovers += sorted(glob.glob(os.path.join(root, glob.escape(p['dkms_name']) + '*')))
-    items, pending = kmod_verdicts.verify_problems(state, p, leftovers)
+    items, pending = kmod_verdicts.verify_problems(state, dict(p, modprobe_file=p['modprobe_conf']), leftovers)
     loaded = state['loaded']
     rk = state['kernels'].get(state['running_kernel'], {})
     problems = [i['msg'] for i in items]

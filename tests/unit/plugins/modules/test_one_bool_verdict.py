@@ -4,8 +4,8 @@
 
 The same file is judged by three callers with the inputs each one passes:
 the drift playbook (failover_drift), the rollout fast path (failover_drift
-with the rollout's options) and the kmod role's verify (kmod_info with
-slave_rename_ok, whose modprobe_conf.drift the role asserts empty).  All three
+with the rollout's options) and the kmod role's verify (kmod_plan phase
+verify, whose problems the role asserts empty).  All three
 must agree with the kernel, which parses the value with kstrtobool().
 """
 
@@ -16,7 +16,7 @@ import os
 import pytest
 
 from ansible_collections.virtnet.failover.plugins.modules import failover_drift as fd
-from ansible_collections.virtnet.failover.plugins.modules import kmod_info
+from ansible_collections.virtnet.failover.plugins.modules import kmod_info, kmod_plan
 from module_run import run_main
 from test_failover_drift import Host, params
 
@@ -44,11 +44,11 @@ def fast_path_verdict(host, wanted):
 
 
 def role_verify_verdict(host, wanted, capsys):
-    # roles/kmod/tasks/verify.yml: kmod_info, then assert modprobe_conf.drift is empty
-    res = run_main(kmod_info.main, {"modprobe_conf": host.modprobe, "slave_rename_ok": wanted,
-                                    "kernels": [os.uname().release]}, capsys)
+    # roles/kmod/tasks/verify.yml: kmod_plan phase verify, then assert it found no problem
+    res = run_main(kmod_plan.main, {"phase": "verify", "modprobe_conf": host.modprobe, "slave_rename_ok": wanted,
+                                    "initramfs": False}, capsys)
     assert res["rc"] == 0, res
-    return res["modprobe_conf"]["drift"] == []
+    return [i for i in res["verify"]["items"] if i["kind"] == "modprobe_file"] == []
 
 
 @pytest.mark.parametrize("wanted", [True, False])

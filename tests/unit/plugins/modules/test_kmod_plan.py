@@ -1,0 +1,61 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kmod_plan run in-process against this host's real /sys, /lib/modules and
+/boot (read-only), with real commands (printf) standing in for the package
+query.  The verdicts themselves are tested in test_kmod_verdicts.py."""
+from __future__ import annotations
+
+import os
+
+from ansible_collections.virtnet.failover.plugins.modules import kmod_plan
+from module_run import run_main
+
+RUNNING = os.uname().release
+
+
+def test_preflight_plan_names_targets_packages_and_refuses_unmanaged_dkms(tmp_path, capsys):
+    res = run_main(kmod_plan.main, {
+        "phase": "preflight", "dkms_version": "1.0", "modprobe_conf": str(tmp_path / "vnfo.conf"),
+        "package_query": ["printf", "python3-pyroute2\\tinstalled\\n"], "base_packages": ["dkms", "python3-pyroute2"],
+        "manage_packages": False, "initramfs": False, "secure_boot_check": False}, capsys)
+    assert res["rc"] == 0 and not res["changed"], res
+    assert res["targets"] == [RUNNING] and res["initramfs_targets"] == []
+    assert res["missing_packages"][0] == "dkms" and "python3-pyroute2" not in res["missing_packages"]
+    kinds = [r["kind"] for r in res["refusals"]]
+    assert "package_missing" in kinds and all(r["phase"] == "preflight" for r in res["refusals"])
+    assert res["modprobe_content"].endswith("options failover slave_rename_ok=1\n")
+    assert res["message"].startswith("present virtnet-failover 1.0 for %s; loaded failover: " % RUNNING)
+
+
+def test_preflight_with_managed_packages_does_not_refuse_missing_ones(tmp_path, capsys):
+    res = run_main(kmod_plan.main, {
+        "phase": "preflight", "dkms_version": "1.0", "modprobe_conf": str(tmp_path / "vnfo.conf"),
+        "package_query": ["printf", ""], "manage_packages": True, "initramfs": False, "secure_boot_check": False}, capsys)
+    assert res["rc"] == 0
+    assert [r["kind"] for r in res["refusals"] if r["kind"] in ("package_missing", "headers_missing")] == []
+    assert res["missing_packages"][0] == "dkms"
+
+
+def test_activation_and_verify_of_an_absent_module_on_this_host(tmp_path, capsys):
+    args = {"state": "absent", "dkms_name": "vnfo-plan-none", "modprobe_conf": str(tmp_path / "vnfo.conf"),
+            "initramfs": False}
+    res = run_main(kmod_plan.main, dict(args, phase="activation", targets=[RUNNING]), capsys)
+    assert res["rc"] == 0 and res["activation"] == {"runtime_param": False, "reboot_required": False,
+                                                     "reboot_reason": ""}
+    res = run_main(kmod_plan.main, dict(args, phase="verify"), capsys)
+    assert res["rc"] == 0 and res["verify"]["ok"] and res["message"] == "failover absent and active", res
+
+
+def test_verify_present_names_the_missing_modprobe_file(tmp_path, capsys):
+    res = run_main(kmod_plan.main, {"phase": "verify", "dkms_name": "vnfo-plan-none", "dkms_version": "1.0",
+                                    "modprobe_conf": str(tmp_path / "vnfo.conf"), "initramfs": False}, capsys)
+    assert res["rc"] == 0 and not res["verify"]["ok"]
+    assert "modprobe_file" in [i["kind"] for i in res["verify"]["items"]]
+    assert "%s does not set slave_rename_ok=1" % (tmp_path / "vnfo.conf") in res["verify"]["problems"]
+    assert res["message"].startswith(("BROKEN: ", "PENDING REBOOT"))
+
+
+def test_bad_input_fails_with_what_to_do(capsys):
+    res = run_main(kmod_plan.main, {"phase": "preflight", "headers_package": "kernel-devel"}, capsys)
+    assert res["rc"] == 1 and "has no {kernel}" in res["msg"]
+    res = run_main(kmod_plan.main, {"phase": "activation", "targets": ["a/b"]}, capsys)
+    assert res["rc"] == 1 and res["msg"] == "invalid kernel name 'a/b': it must be a single name without '/' or '..'"
