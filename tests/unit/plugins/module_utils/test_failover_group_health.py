@@ -15,8 +15,10 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_he
 SLAVE = {"name": "x", "role": "standby"}
 
 
-def group(name="enp1s0", up=True, standby=SLAVE, primary=SLAVE, names_ok=True):
-    return {"master": {"name": name, "up": up}, "standby": standby, "primary": primary, "names_ok": names_ok}
+def group(name="enp1s0", up=True, standby=True, primary=True, names_ok=True):
+    """A group as failover_info returns it; standby/primary False or None: the group lacks that slave."""
+    return {"master": {"name": name, "up": up}, "standby": dict(SLAVE) if standby else None,
+            "primary": dict(SLAVE) if primary else None, "names_ok": names_ok}
 
 
 PATCHED_ON = {"loaded": True, "patched": True, "slave_rename_ok": True}
