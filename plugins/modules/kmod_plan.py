@@ -12,7 +12,7 @@ short_description: The kmod role's decisions about a host, one call per phase
 version_added: "1.1.0"
 description:
   - Read-only. Gathers the state of the patched module (the same state M(virtnet.failover.kmod_info) returns) and
-    returns the decision of one phase of the M(virtnet.failover.kmod) role. The role calls it and only asserts on
+    returns the decision of one phase of the C(virtnet.failover.kmod) role. The role calls it and only asserts on
     the returned lists or acts on the returned plan.
   - V(preflight) gives the target kernels, the kernels whose initramfs the role maintains, the missing packages,
     the stale initramfs images (an earlier run stopped before rebuilding them) and the refusals (failover built

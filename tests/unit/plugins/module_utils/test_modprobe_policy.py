@@ -98,7 +98,7 @@ def test_modprobe_file_content_is_what_the_kernel_reads_as_the_wanted_value(tmp_
     path = tmp_path / 'virtnet-failover.conf'
     for wanted in (True, False):
         text = mp.modprobe_file_content('failover', wanted, 'virtnet-failover', '1.2.3')
-        assert text.startswith('# Managed by virtnet.failover.kmod') and text.endswith('slave_rename_ok=%d\n' % wanted)
+        assert text.startswith('# Managed by virtnet.failover.kmod') and text.endswith('slave_rename_ok=%d\n' % int(wanted))
         assert '(virtnet-failover 1.2.3, DKMS)' in text
         path.write_text(text)
         read = read_modprobe_conf(str(path))
