@@ -134,11 +134,12 @@ def stale_initramfs(state, kernels, kmod_state, image_mtimes, modprobe_mtime):
     return out
 
 
-def activation(state, kmod_state, targets, check_mode, dkms_changes):
+def activation(state, kmod_state, targets, check_mode, dkms_changes, slave_rename_ok=True):
     """What activates the wanted module: the parameter at run time (the
-    patched module is loaded), a reboot (the loaded module is not the wanted
-    one and cannot be swapped live), or nothing.  ``dkms_changes``: DKMS
-    installed something this run (or, in check mode, would)."""
+    patched module is loaded with another slave_rename_ok), a reboot (the
+    loaded module is not the wanted one and cannot be swapped live), or
+    nothing.  ``dkms_changes``: DKMS installed something this run (or, in
+    check mode, would)."""
     loaded = state['loaded']
     patched = bool(loaded['patched'])
     present = kmod_state == 'present'
@@ -153,7 +154,8 @@ def activation(state, kmod_state, targets, check_mode, dkms_changes):
                   'the %s module loads from the initramfs at the next boot') % (
             'previous patched' if patched else 'stock', ', '.join(loaded.get('holders') or []) or 'nothing',
             'patched' if present else 'stock')
-    return dict(runtime_param=present and patched, reboot_required=reboot, reboot_reason=reason)
+    runtime = present and patched and loaded.get('slave_rename_ok') != bool(slave_rename_ok)
+    return dict(runtime_param=runtime, reboot_required=reboot, reboot_reason=reason)
 
 
 def verify_problems(state, p, leftovers):

@@ -187,7 +187,9 @@ message:
   returned: always
   type: str
 activation:
-  description: runtime_param (set slave_rename_ok at run time), reboot_required, reboot_reason.
+  description:
+    - runtime_param (the patched module is loaded with another C(slave_rename_ok) than O(slave_rename_ok): set it at
+      run time), reboot_required, reboot_reason.
   returned: O(phase=activation)
   type: dict
 verify:
@@ -247,9 +249,9 @@ def preflight(p, state, get_bin_path, run_command):
 
 def activation(p, state, check_mode):
     targets = p['targets'] if p['targets'] is not None else kmod_verdicts.target_kernels(state, p['kernels'])
-    plan = kmod_verdicts.activation(state, p['state'], targets, check_mode, p['dkms_changed'])
+    plan = kmod_verdicts.activation(state, p['state'], targets, check_mode, p['dkms_changed'], p['slave_rename_ok'])
     message = ('reboot required: %s' % plan['reboot_reason'] if plan['reboot_required']
-               else 'slave_rename_ok is set at run time' if plan['runtime_param'] else 'nothing to activate')
+               else 'slave_rename_ok is set at run time' if plan['runtime_param'] else 'nothing to activate: the wanted module is active')
     return dict(targets=targets, activation=plan, message=message)
 
 

@@ -43,7 +43,7 @@ PROJECT, CORE = "project", "ansible-core"
 # The exact number of cases: a case that silently disappears (a module renamed, an option
 # dropped from an argument spec) fails test_case_count instead of shrinking the suite.
 MODULE_CASE_COUNT = 79
-ROLE_CASE_COUNT = 24
+ROLE_CASE_COUNT = 34
 ABSENT_NS = ("network namespace '{missing}' does not exist (no /run/netns/{missing}); this module never creates "
              "namespaces: create it first (ip netns add {missing}) or fix the name")
 BOOL = "argument '%s' is of type str and we were unable to convert to bool: The value '%s' is not a valid boolean. ..."

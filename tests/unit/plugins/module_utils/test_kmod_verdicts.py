@@ -164,9 +164,12 @@ def test_stock_module_loaded_needs_a_reboot_with_its_holders_in_the_reason():
         'the patched module loads from the initramfs at the next boot'))
 
 
-def test_patched_and_current_module_is_set_at_run_time():
-    s = loaded(host(), patched=True, matches_dkms=True)
+def test_patched_and_current_module_gets_the_value_at_run_time_only_when_it_differs():
+    s = loaded(host(), patched=True, matches_dkms=True, slave_rename_ok=False)
     assert kv.activation(s, 'present', [RUN], False, False) == dict(runtime_param=True, reboot_required=False, reboot_reason='')
+    assert not kv.activation(s, 'present', [RUN], False, False, slave_rename_ok=False)['runtime_param']
+    s = loaded(host(), patched=True, matches_dkms=True, slave_rename_ok=True)
+    assert kv.activation(s, 'present', [RUN], False, False) == dict(runtime_param=False, reboot_required=False, reboot_reason='')
 
 
 def test_older_patched_build_needs_a_reboot_and_check_mode_predicts_it_from_dkms():
