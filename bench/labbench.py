@@ -126,6 +126,30 @@ def run_playbook(playbook, inventory, workdir, extra_vars=None, check=False, tag
     return wall, cpu, proc.returncode, data, proc.stdout + proc.stderr
 
 
+# Tasks that run on the controller only (no module call on the guest).
+CONTROLLER_ACTIONS = {
+    "ansible.builtin.set_fact", "ansible.builtin.assert", "ansible.builtin.debug", "ansible.builtin.include_tasks",
+    "ansible.builtin.include_role", "ansible.builtin.import_tasks", "ansible.builtin.meta", "ansible.builtin.fail",
+    "ansible.builtin.include_vars", "ansible.builtin.set_stats", "ansible.builtin.validate_argument_spec",
+    "set_fact", "assert", "debug", "include_tasks", "include_role", "meta", "fail", "include_vars", "set_stats",
+    "validate_argument_spec"}
+
+
+def task_counts(timing, host):
+    """(tasks walked, tasks run, module calls on the guest) of one host in a timing JSON."""
+    mine = [t for t in timing.get("tasks", []) if t["host"] == host]
+    ran = [t for t in mine if t["status"] != "skipped"]
+    guest = [t for t in ran if t["action"] not in CONTROLLER_ACTIONS]
+    return len(mine), len(ran), len(guest)
+
+
+def slowest(timing, host, n=8):
+    """The n slowest tasks of a host: 'name (action) 1.2 s'."""
+    mine = sorted((t for t in timing.get("tasks", []) if t["host"] == host and t["status"] != "skipped"),
+                  key=lambda t: -t["seconds"])[:n]
+    return ["%s (%s) %.1f s" % (t["name"], t["action"].rsplit(".", 1)[-1], t["seconds"]) for t in mine]
+
+
 def step_times(timing, host):
     """Seconds per rollout step (DKMS, initramfs, reboot, other) for one host from the timing JSON."""
     out = {"dkms": 0.0, "initramfs": 0.0, "reboot": 0.0, "other": 0.0}
