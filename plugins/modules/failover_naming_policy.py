@@ -30,34 +30,8 @@ attributes:
     support: full
     platforms: posix
     description: Pure Python, any target.
-options:
-  standby_template:
-    description:
-      - Policy name of the standby slave. C({master}) is replaced by the master's name, C({master_index}) by its
-        ifindex; other placeholders are an error; write literal braces as C({{) and C(}}).
-      - An empty string leaves standby names unmanaged.
-    type: str
-    default: "{master}nsby"
-  primary_template:
-    description: Policy name of the primary slave, with the same placeholders as O(standby_template).
-    type: str
-    default: "{master}npri"
-  names:
-    description: Explicit policy names per master; they take precedence over the templates for the roles they give.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      master:
-        description: Name of the failover master.
-        type: str
-        required: true
-      standby:
-        description: Policy name of this master's standby slave.
-        type: str
-      primary:
-        description: Policy name of this master's primary slave.
-        type: str
+extends_documentation_fragment:
+  - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 seealso:
   - module: virtnet.failover.failover_slave_name
 """

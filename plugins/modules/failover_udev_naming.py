@@ -33,6 +33,8 @@ attributes:
     support: full
     platforms: linux
     description: Linux with udev.
+extends_documentation_fragment:
+  - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 options:
   state:
     description: V(present) installs, V(absent) removes the rule, the helper and its directory of data.
@@ -55,30 +57,6 @@ options:
       - The collection's C(failover_naming.py) and C(ethtool_drvinfo.py) (file name -> text), which the helper
         imports (O(state=present)).
     type: dict
-  standby_template:
-    description: Policy name of the standby slave (see M(virtnet.failover.failover_naming_policy)).
-    type: str
-    default: "{master}nsby"
-  primary_template:
-    description: Policy name of the primary slave.
-    type: str
-    default: "{master}npri"
-  names:
-    description: Explicit policy names per master.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      master:
-        description: Name of the failover master.
-        type: str
-        required: true
-      standby:
-        description: Policy name of this master's standby slave.
-        type: str
-      primary:
-        description: Policy name of this master's primary slave.
-        type: str
   master_wait:
     description: Seconds the helper waits, at boot, for the master to get its own predictable name.
     type: float
