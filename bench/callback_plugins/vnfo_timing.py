@@ -62,6 +62,7 @@ class CallbackModule(CallbackBase):
                            "host": result._host.get_name(), "status": status,
                            "changed": bool(res.get("changed")),
                            "seconds": round(time.time() - info["start"], 3),
+                           "module_seconds": res.get("elapsed_seconds"),  # modules that time their own body
                            "msg": str(res.get("msg", ""))[:2000] if status in ("failed", "unreachable") else ""})
 
     def v2_runner_on_ok(self, result):
