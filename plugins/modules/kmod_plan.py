@@ -188,8 +188,8 @@ message:
   type: str
 activation:
   description:
-    - runtime_param (the patched module is loaded with another C(slave_rename_ok) than O(slave_rename_ok): set it at
-      run time), reboot_required, reboot_reason.
+    - runtime_param (the patched module is loaded with another C(slave_rename_ok) than O(slave_rename_ok), so it
+      is set at run time), reboot_required, reboot_reason.
   returned: O(phase=activation)
   type: dict
 verify:
