@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fast netlink view of failover groups.
 
-pyroute2 opens and binds the rtnetlink socket (and renames links); the link
-dump itself is one RTM_GETLINK request with IFLA_EXT_MASK =
+pyroute2 renames links and sets them up or down (imported only then); the
+link dump is one RTM_GETLINK request on a plain rtnetlink socket with IFLA_EXT_MASK =
 RTEXT_FILTER_SKIP_STATS, decoded here with ``struct`` for only the
 attributes the failover modules need.  Driver names come from the
 ETHTOOL_GDRVINFO ioctl, asked only for links that are masters or slaves.
@@ -61,6 +61,7 @@ _KIND_BY_LINKINFO = {"bridge": "bridge", "bond": "bonding", "team": "team"}
 _KIND_BY_DRIVER = {"net_failover": "net_failover", "bridge": "bridge", "bonding": "bonding", "team": "team"}
 
 NETNS_DIRS = ("/run/netns", "/var/run/netns")
+CLONE_NEWNET = 0x40000000
 
 _NLHDR = struct.Struct("=IHHII")
 _IFINFO = struct.Struct("=BxHiII")
@@ -274,6 +275,17 @@ def pyroute2_import_error():
     return None
 
 
+def pyroute2_missing_error():
+    """For read-only modules: None when pyroute2 is installed, else the reason, without importing it.
+
+    A link dump needs only the socket (LinkSocket opens it itself); pyroute2 is imported when a
+    link is renamed or set up/down, so a read-only run does not pay for its import.
+    """
+    if "pyroute2" in sys.modules or importlib.util.find_spec("pyroute2") is not None:
+        return None
+    return "ImportError: No module named 'pyroute2'"
+
+
 def _load_parts():
     from pyroute2.iproute.linux import IPRoute
     from pyroute2.netlink.exceptions import NetlinkError as PR2NetlinkError
@@ -309,16 +321,28 @@ def enter_netns(name):
     which never creates a namespace in pyroute2 0.7, 0.8 or 0.9.
     """
     path = netns_path(name)
-    pr2_netns = load_pyroute2()["netns"]
     fd = os.open(path, os.O_RDONLY)
     try:
-        pr2_netns.setns(fd)
+        _setns(fd)
     except OSError as exc:
         raise FailoverError("cannot enter network namespace %r: %s" % (name, exc))
     finally:
         os.close(fd)
     if os.stat("/proc/self/ns/net").st_ino != os.stat(path).st_ino:
         raise FailoverError("entering network namespace %r did not take effect" % name)
+
+
+def _setns(fd):
+    """setns(2) into the network namespace open as ``fd`` (os.setns from Python 3.12, else libc by ctypes)."""
+    if hasattr(os, "setns"):
+        os.setns(fd, CLONE_NEWNET)  # pylint: disable=no-member
+        return
+    import ctypes  # pylint: disable=import-outside-toplevel
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
 
 
 def pci_address(link_name, bus_info, in_netns):
@@ -344,23 +368,31 @@ def _looks_pci(text):
 
 
 class LinkSocket:
-    """rtnetlink access: pyroute2 IPRoute owns the socket, we speak raw bytes.
+    """rtnetlink access: the link dump on our own socket in raw bytes; renames and up/down through
+    pyroute2 IPRoute, opened (and pyroute2 imported) on the first such call.
 
     Call enter_netns() before creating it to work inside a namespace.
     """
 
     def __init__(self):
-        self.ipr = load_pyroute2()["IPRoute"]()  # the modules check for pyroute2 (missing_required_lib)
-        fd = os.dup(self.ipr.fileno())
-        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE, fileno=fd)
+        self._ipr = None
+        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+        self._sock.bind((0, 0))  # the kernel picks the port
         self._seq = (os.getpid() & 0xFFFF) << 12
         self._buf = bytearray(1 << 20)
+
+    @property
+    def ipr(self):
+        if self._ipr is None:
+            self._ipr = load_pyroute2()["IPRoute"]()  # the modules check for pyroute2 (missing_required_lib)
+        return self._ipr
 
     def close(self):
         try:
             self._sock.close()
         finally:
-            self.ipr.close()
+            if self._ipr is not None:
+                self._ipr.close()
 
     def __enter__(self):
         return self

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""failover_drift is read-only: loading it and dumping links must not import pyroute2 (its import is
+~200 ms of CPU per host, most of what the drift play costs over a ping play); it still refuses to
+run without pyroute2 installed, as before."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from ansible_collections.virtnet.failover.plugins.module_utils import failover_netlink as fn
+
+# the directory holding ansible_collections/, as this test imports it
+COLLECTIONS = fn.__file__.rsplit(os.sep + "ansible_collections" + os.sep, 1)[0]
+
+PROBE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.virtnet.failover.plugins.modules import failover_drift as fd
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import LinkSocket
+with LinkSocket() as sock:
+    names = [link.name for link in sock.dump_links()]
+print(json.dumps({"has_pyroute2": fd.HAS_PYROUTE2, "imported": sorted(m for m in sys.modules if m.startswith("pyroute2")),
+                  "lo": "lo" in names}))
+"""
+
+
+def test_drift_module_and_link_dump_do_not_import_pyroute2():
+    out = subprocess.run([sys.executable, "-c", PROBE, COLLECTIONS], check=True, capture_output=True, text=True)
+    res = json.loads(out.stdout)
+    assert res == {"has_pyroute2": True, "imported": [], "lo": True}
+
+
+def test_pyroute2_missing_error_says_so_without_importing(monkeypatch):
+    monkeypatch.delitem(sys.modules, "pyroute2", raising=False)
+    monkeypatch.setattr(fn.importlib.util, "find_spec", lambda name: None)
+    assert "pyroute2" in fn.pyroute2_missing_error()
+    monkeypatch.setattr(fn.importlib.util, "find_spec", lambda name: object())
+    assert fn.pyroute2_missing_error() is None
