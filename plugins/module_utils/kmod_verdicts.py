@@ -73,6 +73,11 @@ def builtin_kernels(state, targets):
             or (k == running and state['summary']['failover_builtin_running'])]
 
 
+def os_refusals(profile, message):
+    """An OS without a profile (module_utils/kmod_os.py) is refused for both states."""
+    return [] if profile else [item('preflight', 'os_unsupported', None, message)]
+
+
 def preflight_refusals(state, p, targets, missing_base, missing_headers, secure_boot, signing, flag_kernels):
     """What stops the role before any change.  ``p``: kmod_state,
     slave_rename_ok, manage_packages, secure_boot_check, mok_key, mok_cert.

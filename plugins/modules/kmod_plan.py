@@ -14,6 +14,8 @@ description:
   - Read-only. Gathers the state of the patched module (the same state M(virtnet.failover.kmod_info) returns) and
     returns the decision of one phase of the C(virtnet.failover.kmod) role. The role calls it and only asserts on
     the returned lists or acts on the returned plan.
+  - The OS family (Debian, RedHat) is told from C(/etc/os-release); it gives the packages, the package query,
+    the headers package and the initramfs command (RV(os)). Another OS is refused.
   - V(preflight) gives the target kernels, the kernels whose initramfs the role maintains, the missing packages,
     the stale initramfs images (an earlier run stopped before rebuilding them) and the refusals (failover built
     into a target kernel, headers or dkms missing while packages are not managed, a kernel older than 5.1 whose
@@ -75,21 +77,22 @@ options:
     type: bool
     default: true
   base_packages:
-    description: Packages the role needs besides the kernel headers.
+    description:
+      - Packages the role needs besides the kernel headers. Default those of the OS family (RV(os)).
     type: list
     elements: str
-    default: [dkms]
   headers_package:
-    description: The headers package of a kernel, C({kernel}) standing for its release.
+    description:
+      - The headers package of a kernel, C({kernel}) standing for its release. Default that of the OS family
+        (C(linux-headers-{kernel}), C(kernel-devel-{kernel})).
     type: str
-    default: "linux-headers-{kernel}"
   package_query:
     description:
       - Command that lists the installed packages, one C(NAME<TAB>STATUS) line each, the status
-        C(installed) for installed ones (dpkg-query with C(${db:Status-Status}), or rpm).
+        C(installed) for installed ones. Default that of the OS family (dpkg-query with C(${db:Status-Status}),
+        or rpm).
     type: list
     elements: str
-    default: ["dpkg-query", "-W", "-f=${Package}\t${db:Status-Status}\n"]
   secure_boot_check:
     description: Refuse when Secure Boot is enabled and DKMS has no signing key.
     type: bool
@@ -168,6 +171,12 @@ signing:
   description: How DKMS would sign (C(mok KEY), C(config FILE) or C(none)).
   returned: O(phase=preflight)
   type: str
+os:
+  description:
+    - The OS family profile (family, tested, pkg_manager, base_packages, headers_package, package_query,
+      initramfs_argv, initramfs_image) with the os-release id, name and version_id; null on an unsupported OS.
+  returned: O(phase=preflight)
+  type: dict
 refusals:
   description: What stops the role; each with phase, kind, kernel and msg. Empty when the host can be worked on.
   returned: O(phase=preflight)
@@ -206,7 +215,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtnet.failover.plugins.module_utils import kmod_host, kmod_verdicts
+from ansible_collections.virtnet.failover.plugins.module_utils import kmod_host, kmod_os, kmod_verdicts
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import initramfs_path
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import read_initramfs, gather_state
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import KmodError, validate_name
@@ -222,17 +231,26 @@ def _mtime(path):
 
 def preflight(p, state, get_bin_path, run_command):
     present = p['state'] == 'present'
+    os_release = kmod_os.read_os_release()
+    profile = kmod_os.os_profile(os_release)
+    os_refusals = kmod_verdicts.os_refusals(profile, kmod_os.unsupported_message(os_release))
+    profile = dict(profile or {}, **dict(
+        (k, p[k]) for k in ('base_packages', 'headers_package', 'package_query') if p[k] is not None))
     targets = kmod_verdicts.target_kernels(state, p['kernels'])
     irt = kmod_verdicts.initramfs_kernels(state, targets, p['state']) if p['initramfs'] else []
     for k in irt:
         read_initramfs(state['kernels'][k], k, p['module'])
-    installed = kmod_host.installed_packages(p['package_query'], run_command)
-    base, headers = kmod_verdicts.missing_packages(state, targets, installed, p['base_packages'], p['headers_package'])
+    if 'package_query' in profile:
+        installed = kmod_host.installed_packages(profile['package_query'], run_command)
+        base, headers = kmod_verdicts.missing_packages(state, targets, installed, profile.get('base_packages', []),
+                                                       profile.get('headers_package', '{kernel}'))
+    else:
+        base, headers = [], []
     secure_boot = kmod_host.secure_boot_state(get_bin_path('mokutil'), run_command)
     signing = kmod_host.signing_source(p['mok_key'], p['mok_cert'], p['source_dir'])
     flags = dict((k, kmod_host.headers_define(k, kmod_verdicts.LIVE_RENAME_FLAG)) for k in targets
                  if present and p['slave_rename_ok'] and kmod_verdicts.needs_rename_flag(k))
-    refusals = kmod_verdicts.preflight_refusals(state, p, targets, base, headers, secure_boot, signing, flags)
+    refusals = os_refusals + kmod_verdicts.preflight_refusals(state, p, targets, base, headers, secure_boot, signing, flags)
     stale = kmod_verdicts.stale_initramfs(
         state, irt, p['state'], dict((k, _mtime(initramfs_path(k))) for k in irt),
         _mtime(p['modprobe_conf']) if present else None)
@@ -243,7 +261,8 @@ def preflight(p, state, get_bin_path, run_command):
         p['state'], p['dkms_name'], p['dkms_version'] or '', ', '.join(targets), shown,
         ', '.join(base + headers) or 'none')
     content = modprobe_file_content(p['module'], p['slave_rename_ok'], p['dkms_name'], p['dkms_version']) if present else None
-    return dict(targets=targets, initramfs_targets=irt, missing_packages=base + headers, secure_boot=secure_boot,
+    return dict(os=None if os_refusals else profile, targets=targets, initramfs_targets=irt,
+                missing_packages=base + headers, secure_boot=secure_boot,
                 signing=signing, refusals=refusals, initramfs_stale=stale, modprobe_content=content, message=message)
 
 
@@ -292,9 +311,9 @@ def main():
             targets=dict(type='list', elements='str'),
             initramfs=dict(type='bool', default=True),
             manage_packages=dict(type='bool', default=True),
-            base_packages=dict(type='list', elements='str', default=['dkms']),
-            headers_package=dict(type='str', default='linux-headers-{kernel}'),
-            package_query=dict(type='list', elements='str', default=['dpkg-query', '-W', '-f=${Package}\t${db:Status-Status}\n']),
+            base_packages=dict(type='list', elements='str'),
+            headers_package=dict(type='str'),
+            package_query=dict(type='list', elements='str'),
             secure_boot_check=dict(type='bool', default=True),
             mok_key=dict(type='path', default='/var/lib/dkms/mok.key'),
             mok_cert=dict(type='path', default='/var/lib/dkms/mok.pub'),
@@ -304,10 +323,10 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if '{kernel}' not in p['headers_package']:
+    if p['headers_package'] is not None and '{kernel}' not in p['headers_package']:
         module.fail_json(msg="headers_package %r has no {kernel}: name the headers package of a kernel with "
                          "{kernel} standing for its release, e.g. linux-headers-{kernel}" % p['headers_package'])
-    if not p['package_query']:
+    if p['package_query'] is not None and not p['package_query']:
         module.fail_json(msg="package_query is empty: give the command that lists installed packages, "
                          "e.g. [dpkg-query, -W, '-f=${Package}\\t${db:Status-Status}\\n']")
     present = p['state'] == 'present'

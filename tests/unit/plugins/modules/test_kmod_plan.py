@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.virtnet.failover.plugins.module_utils import kmod_os
 from ansible_collections.virtnet.failover.plugins.modules import kmod_plan
 from module_run import run_main
 
@@ -24,6 +25,10 @@ def test_preflight_plan_names_targets_packages_and_refuses_unmanaged_dkms(tmp_pa
     assert "package_missing" in kinds and all(r["phase"] == "preflight" for r in res["refusals"])
     assert res["modprobe_content"].endswith("options failover slave_rename_ok=1\n")
     assert res["message"].startswith("present virtnet-failover 1.0 for %s; loaded failover: " % RUNNING)
+    # this host's OS family from its os-release; the explicit package options override the profile's
+    want = kmod_os.os_profile(kmod_os.read_os_release())
+    assert res["os"]["family"] == want["family"] and res["os"]["initramfs_argv"] == want["initramfs_argv"]
+    assert res["os"]["base_packages"] == ["dkms", "python3-pyroute2"]
 
 
 def test_preflight_with_managed_packages_does_not_refuse_missing_ones(tmp_path, capsys):
