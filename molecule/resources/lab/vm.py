@@ -178,6 +178,23 @@ def _free_port() -> int:
 # acceleration
 
 
+def _start_on_free_port(label: str, command) -> tuple[int, str]:
+    """Start a daemonizing QEMU whose hostfwd port is picked free, again with
+    another port when a process took it in between.  ``command(port)`` gives
+    the QEMU command line.  Returns (port, "") or (port, QEMU's error)."""
+    port, err = 0, ""
+    for attempt in range(6):
+        port = _free_port()
+        proc = subprocess.run(command(port), capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            return port, ""
+        err = (proc.stderr or proc.stdout).strip() or f"exit status {proc.returncode}"
+        if "hostfwd" not in err and "forwarding" not in err:
+            break
+        _log(f"{label}: port {port} taken, retrying ({attempt + 1})")
+    return port, err
+
+
 def _kvm_verdict_file() -> Path:
     return lab_image.cache_root().parent / "kvm-verdict.json"
 
@@ -401,23 +418,10 @@ def up(name: str, image: str = "debian12", memory: int = 768, state_dir: Path | 
 
 def _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, accel_name, base) -> dict:
     t0 = time.monotonic()
-    last_err = ""
-    for attempt in range(6):
-        port = _free_port()
-        cmd = qemu_command(d, overlay, serial, port, memory, accel, name)
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode == 0:
-            break
-        last_err = (proc.stderr or proc.stdout).strip()
-        if "hostfwd" in last_err or "forwarding" in last_err:
-            _log(f"{name}: port {port} taken, retrying ({attempt + 1})")
-            continue
-        break
-    else:
-        proc = None
-    if proc is None or proc.returncode != 0:
+    port, err = _start_on_free_port(name, lambda port: qemu_command(d, overlay, serial, port, memory, accel, name))
+    if err:
         shutil.rmtree(d, ignore_errors=True)
-        raise LabError(f"{name}: QEMU failed to start: {last_err}")
+        raise LabError(f"{name}: QEMU failed to start: {err}")
     pid = _read_pid(d)
     key = lab_image.ensure_key()
     info = {
@@ -792,24 +796,20 @@ def _start_destination(info: dict, d: Path, dest: dict, fault: str | None) -> No
     accel = (["-accel", "kvm", "-cpu", "host"] if info.get("accel") == "kvm" else
              ["-accel", f"tcg,tb-size={os.environ.get('VIRTNET_LAB_TB_SIZE', TCG_TB_SIZE)}",
               "-cpu", os.environ.get("VIRTNET_LAB_CPU", TCG_CPU)])
-    last_err = ""
-    for attempt in range(6):
-        dest["port"] = _free_port()
-        cmd = qemu_command(d, Path(info["overlay"]), Path(info["serial_log"]), dest["port"], info["memory"],
+
+    def command(port: int) -> list[str]:
+        cmd = qemu_command(d, Path(info["overlay"]), Path(info["serial_log"]), port, info["memory"],
                            accel, info["name"], pidfile=Path(dest["pidfile"]),
                            qmp_socket=Path(dest["qmp_socket"]), incoming=f"unix:{dest['migration_socket']}")
         if fault == "dest-start":
             cmd += ["-device", "virtnet-lab-no-such-device"]  # injected: QEMU refuses to start
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode == 0:
-            dest["pid"] = _read_pid_file(dest["pidfile"])
-            return
-        last_err = (proc.stderr or proc.stdout).strip()
-        if "hostfwd" in last_err or "forwarding" in last_err:
-            _log(f"{info['name']}: destination port {dest['port']} taken, retrying ({attempt + 1})")
-            continue
-        break
-    raise LabError(f"{info['name']}: the migration destination QEMU failed to start: {last_err}; "
+        return cmd
+
+    dest["port"], err = _start_on_free_port(f"{info['name']} destination", command)
+    if not err:
+        dest["pid"] = _read_pid_file(dest["pidfile"])
+        return
+    raise LabError(f"{info['name']}: the migration destination QEMU failed to start: {err}; "
                    "the guest stays on the source")
 
 
