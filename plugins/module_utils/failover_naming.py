@@ -121,6 +121,22 @@ class Policy:
         if problems:
             raise PolicyError(problems)
 
+    def name_problems(self):
+        """Why explicit names cannot be interface names, each naming its entry; empty when all can.
+
+        failover_slave_name reports these per group when it plans; the policy checks
+        (failover_naming_policy, failover_udev_naming) refuse them up front."""
+        problems = []
+        for master, roles in self.names.items():
+            for role in ROLES:
+                if role in roles:
+                    why = ifname_problem(roles[role])
+                    if why:
+                        problems.append("name %r from names[%s].%s %s" % (roles[role], master, role, why))
+            if roles.get("standby") is not None and roles.get("standby") == roles.get("primary"):
+                problems.append("names[%s] gives both slaves the name %r" % (master, roles["standby"]))
+        return problems
+
     def expected(self, master, master_index, role):
         """(expected name or None, problem or None) for one slave role."""
         explicit = self.names.get(master, {})

@@ -13,7 +13,8 @@ version_added: 1.0.0
 description:
   - Checks the naming policy that M(virtnet.failover.failover_slave_name), M(virtnet.failover.failover_drift) and
     the udev helper of the C(virtnet.failover.slave_names) role apply, with the same code, and fails with every
-    problem when it is not valid (unknown placeholders, unbalanced braces, entries of O(names) without a
+    problem when it is not valid (unknown placeholders, unbalanced braces, explicit names that cannot be interface
+    names (more than 15 bytes, C(/), whitespace, C(:), C(.) or C(..), the same name for both slaves), entries of O(names) without a
     master or listed twice).
   - Returns the policy normalized (RV(policy)); the C(slave_names) role hands it to its udev helper as data.
   - Reads nothing from the host and never changes anything.
@@ -75,6 +76,8 @@ def main():
     p = module.params
     try:
         policy = Policy(p["standby_template"], p["primary_template"], p["names"])
+        if policy.name_problems():
+            raise PolicyError(policy.name_problems())
     except PolicyError as exc:
         module.fail_json(msg="invalid naming policy: %s" % exc, problems=exc.problems, changed=False)
     module.exit_json(changed=False, policy=policy.as_dict())

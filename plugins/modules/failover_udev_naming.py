@@ -120,7 +120,10 @@ def main():
     try:
         if p['state'] == 'present':
             try:
-                policy = Policy(p['standby_template'], p['primary_template'], p['names']).as_dict()
+                checked = Policy(p['standby_template'], p['primary_template'], p['names'])
+                if checked.name_problems():
+                    raise PolicyError(checked.name_problems())
+                policy = checked.as_dict()
             except PolicyError as exc:
                 module.fail_json(msg="invalid naming policy: %s" % exc, problems=exc.problems)
         wanted = udev_naming.entries(p['state'], p['rules_file'], p['helper_path'], p['helper'], p['naming_code'],

@@ -171,3 +171,18 @@ def test_role_check_module_rejects_bad_policy_with_the_module_message(capsys):
     assert "write literal braces" not in res["msg"] or "{{" in res["msg"]
     res = run_main(failover_naming_policy.main, {"primary_template": "{{vf}}{master_index}"}, capsys)
     assert res["rc"] == 0 and res["policy"]["primary_template"] == "{{vf}}{master_index}"
+
+
+def test_role_check_module_rejects_explicit_names_that_cannot_be_interface_names(capsys):
+    res = run_main(failover_naming_policy.main, {"names": [
+        {"master": "enp1s0", "standby": "abcdefghijklmnop", "primary": "a/b"},
+        {"master": "enp2s0", "standby": "same0", "primary": "same0"},
+        {"master": "enp3s0", "standby": "sby3", "primary": "vf3"}]}, capsys)
+    assert res["rc"] == 1 and res["changed"] is False
+    assert res["problems"] == [
+        "name 'abcdefghijklmnop' from names[enp1s0].standby is 16 bytes long; Linux interface names are at most 15 bytes",
+        "name 'a/b' from names[enp1s0].primary contains '/'",
+        "names[enp2s0] gives both slaves the name 'same0'"]
+    assert res["msg"].startswith("invalid naming policy: name 'abcdefghijklmnop' from names[enp1s0].standby")
+    res = run_main(failover_naming_policy.main, {"names": [{"master": "enp3s0", "standby": "sby3", "primary": "vf3"}]}, capsys)
+    assert res["rc"] == 0
