@@ -20,6 +20,7 @@ import struct
 import subprocess
 import zlib
 
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import text_options
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (  # noqa: F401 (find_ko re-exported)
     KO_SUFFIXES,
     find_ko,
@@ -490,17 +491,12 @@ def boot_kernels(boot_dir='/boot'):
 
 
 def read_modprobe_conf(path):
-    """Content of a modprobe.d file and its 'options' lines parsed."""
+    """Content of a modprobe.d file and its 'options' lines parsed as modprobe
+    reads them (modprobe_policy.text_options: a bare parameter is None)."""
     res = dict(path=path, exists=os.path.isfile(path), content=None, options={})
     if not res['exists']:
         return res
     with open(path, 'r', encoding='utf-8', errors='replace') as f:
         res['content'] = f.read()
-    for line in res['content'].splitlines():
-        words = line.split('#', 1)[0].split()
-        if len(words) >= 3 and words[0] == 'options':
-            opts = res['options'].setdefault(words[1].replace('-', '_'), {})
-            for w in words[2:]:
-                k, _sep, v = w.partition('=')
-                opts[k] = v
+    res['options'] = text_options(res['content'])
     return res

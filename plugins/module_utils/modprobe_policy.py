@@ -73,10 +73,16 @@ def modprobe_file_items(path, module, wanted, content, modprobe):
         return []
     if wanted is None:
         return []
-    raw = modprobe["options"].get(module.replace("-", "_"), {}).get(RENAME_PARAM)
-    if param_bool(raw) != wanted:
-        return [drift_item("modprobe_file", path, "options %s %s=%d" % (module, RENAME_PARAM, int(wanted)),
-                           "%s=%s" % (RENAME_PARAM, raw) if raw is not None else "no %s option" % RENAME_PARAM,
+    opts = modprobe["options"].get(module.replace("-", "_"), {})
+    if RENAME_PARAM in opts and opts[RENAME_PARAM] is None:
+        raw, shown = "", RENAME_PARAM  # a bare name: the kernel sets the bool to true
+        value = param_bool(None, given=False)
+    else:
+        raw = opts.get(RENAME_PARAM)
+        shown = "%s=%s" % (RENAME_PARAM, raw) if raw is not None else "no %s option" % RENAME_PARAM
+        value = param_bool(raw) if raw is not None else None
+    if value != wanted:
+        return [drift_item("modprobe_file", path, "options %s %s=%d" % (module, RENAME_PARAM, int(wanted)), shown,
                            "%s sets %s=%s, the policy wants %d" % (path, RENAME_PARAM,
                                                                    raw if raw is not None else "nothing",
                                                                    int(wanted)), remedy)]
@@ -142,6 +148,27 @@ def _split_params(text):
     return params
 
 
+def _option_lines(text):
+    """(line number, module with '_' for '-', [(name, value or None)]) of
+    each ``options`` line of a modprobe.d file, as modprobe and the kernel read it."""
+    for number, line in _logical_lines(text):
+        if not line or line[0] == '#':
+            continue
+        words = line.split(None, 2)
+        if len(words) < 3 or words[0] != 'options':
+            continue
+        yield number, words[1].replace('-', '_'), _split_params(words[2])
+
+
+def text_options(text):
+    """{module: {parameter: value, or None for a bare name}} of one file's
+    ``options`` lines; a later line overrides an earlier one."""
+    out = {}
+    for _number, module, params in _option_lines(text):
+        out.setdefault(module, {}).update(params)
+    return out
+
+
 def module_options(files, module):
     """Every parameter ``options <module>`` lines in ``files`` give:
     dicts of path, line, name (as written), value (None without '=')."""
@@ -153,14 +180,9 @@ def module_options(files, module):
                 text = fh.read()
         except OSError:
             continue
-        for number, line in _logical_lines(text):
-            if not line or line[0] == '#':
-                continue
-            words = line.split(None, 2)
-            if len(words) < 3 or words[0] != 'options' or words[1].replace('-', '_') != base:
-                continue
-            for name, value in _split_params(words[2]):
-                found.append({"path": path, "line": number, "name": name, "value": value})
+        for number, mod, params in _option_lines(text):
+            if mod == base:
+                found += [{"path": path, "line": number, "name": name, "value": value} for name, value in params]
     return found
 
 

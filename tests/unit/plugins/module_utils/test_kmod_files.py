@@ -270,5 +270,8 @@ def test_modprobe_conf(tmp_path):
                  'options net-failover a=1 b\n')
     r = kf.read_modprobe_conf(str(f))
     assert r['exists'] and r['content'].startswith('# managed')
-    assert r['options'] == {'failover': {'slave_rename_ok': 'N'}, 'net_failover': {'a': '1', 'b': ''}}
+    # as modprobe reads it: '#' only starts a comment at the start of a line (the words after a later '#'
+    # reach the kernel as parameters), and a bare name has no value (None)
+    assert r['options'] == {'failover': {'slave_rename_ok': 'N', '#': None, 'comment': None},
+                            'net_failover': {'a': '1', 'b': None}}
     assert kf.read_modprobe_conf(str(tmp_path / 'none'))['exists'] is False

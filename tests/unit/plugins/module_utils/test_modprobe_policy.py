@@ -107,3 +107,17 @@ def test_modprobe_file_content_is_what_the_kernel_reads_as_the_wanted_value(tmp_
         assert mp.modprobe_file_items(str(path), 'failover', wanted, None, read) == []
         assert mp.modprobe_file_items(str(path), 'failover', wanted, text, read) == []
         assert len(mp.modprobe_file_items(str(path), 'failover', not wanted, None, read)) == 1
+
+
+def test_bare_slave_rename_ok_means_true_as_the_kernel_reads_it(tmp_path):
+    from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import read_modprobe_conf
+    path = tmp_path / 'virtnet-failover.conf'
+    path.write_text('options failover slave_rename_ok\n')
+    read = read_modprobe_conf(str(path))
+    assert read['options'] == {'failover': {'slave_rename_ok': None}}
+    assert mp.modprobe_file_items(str(path), 'failover', True, None, read) == []
+    items = mp.modprobe_file_items(str(path), 'failover', False, None, read)
+    assert [(i['expected'], i['actual']) for i in items] == [('options failover slave_rename_ok=0', 'slave_rename_ok')]
+    # a later line overrides an earlier one, as the kernel applies them in order
+    path.write_text('options failover slave_rename_ok=0\noptions failover slave_rename_ok=1\n')
+    assert mp.modprobe_file_items(str(path), 'failover', True, None, read_modprobe_conf(str(path))) == []
