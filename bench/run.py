@@ -9,7 +9,8 @@
 
 Benchmarks (each also runs alone, see its --help):
   interfaces   bench/bench_interfaces.py   failover_info vs ping/setup vs `ip -j -d link show`
-  fleet        bench/bench_fleet.py        drift over 20/100/200 netns hosts at forks 5 and 20
+  fleet        bench/bench_fleet.py        drift over 20/100/200 netns hosts at forks 5 and 20; drift.yml /
+                                           one-task ping play over 50 netns hosts at forks 10 (<= 1.3x)
   rollout      bench/bench_rollout_cost.py DKMS build+install, initramfs, reboot per host (lab VM)
   converged    bench/bench_converged.py    rollout re-run and drift vs ping on the converged guest
   migration    bench/bench_migration.py    live migration: total time, downtime, time until named, ping loss
