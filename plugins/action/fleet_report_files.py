@@ -24,8 +24,8 @@ class ActionModule(ActionBase):
                           % (", ".join(sorted(args)) or "nothing"))
             return result
         if self._task.check_mode:
-            result.update(changed=False, skipped=True, msg="check mode: nothing written (set check_mode: false "
-                                                             "on the task to write the report)")
+            result.update(changed=False, skipped=True,
+                          msg="check mode: nothing written (set check_mode: false on the task to write the report)")
             return result
         try:
             written = write_files(args["dest"], args["files"])
