@@ -15,9 +15,51 @@ absence.
 
 from __future__ import annotations
 
+import re
+
 PREFIX = "virtnet_failover_"
 STATUSES = ("ok", "drift", "unreachable", "failed", "other")
 CHECKED = ("ok", "drift")
+
+
+_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+_SAMPLE_RE = re.compile(r"^%s(?:\{(?:%s(?:,%s)*,?)?\})?[ \t]+(\S+)(?:[ \t]+-?[0-9]+)?[ \t]*$" % (_NAME, _LABEL, _LABEL))
+_HELP_RE = re.compile(r"^#[ \t]+HELP[ \t]+%s(?:[ \t].*)?$" % _NAME)
+_TYPE_RE = re.compile(r"^#[ \t]+TYPE[ \t]+%s[ \t]+(counter|gauge|histogram|summary|untyped)[ \t]*$" % _NAME)
+
+
+def exposition_problems(text, most=5):
+    """Lines of ``text`` that the text exposition format (0.0.4) does not
+    allow, as 'line N: why' (at most ``most``); empty when node_exporter can
+    read it all.  A HELP or TYPE comment must be well formed, any other
+    comment is free; a sample is a metric name, optional labels, a float
+    value (NaN, +Inf, -Inf included) and an optional integer timestamp."""
+    problems = []
+    for number, line in enumerate(text.split("\n"), 1):
+        why = None
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            words = line[1:].split()
+            if words[:1] == ["HELP"] and not _HELP_RE.match(line):
+                why = "malformed HELP comment"
+            elif words[:1] == ["TYPE"] and not _TYPE_RE.match(line):
+                why = "malformed TYPE comment (# TYPE name counter|gauge|histogram|summary|untyped)"
+        else:
+            m = _SAMPLE_RE.match(line)
+            if not m:
+                why = "not a sample (metric_name{label=\"value\",...} value [timestamp])"
+            else:
+                try:
+                    float(m.group(1))
+                except ValueError:
+                    why = "value %r is not a number" % m.group(1)
+        if why:
+            problems.append("line %d: %s: %r" % (number, why, line[:80]))
+            if len(problems) >= most:
+                break
+    return problems
 
 
 def escape_label(value):

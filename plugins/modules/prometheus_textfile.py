@@ -17,6 +17,9 @@ description:
   - Nothing is written, and no change is reported, when the file already has O(content).
   - The directory must exist (it is node_exporter's C(--collector.textfile.directory)); the module does not create
     it, so a mistyped directory fails with a clear message instead of filling a directory nobody reads.
+  - O(content) must be in the Prometheus text exposition format (well-formed HELP and TYPE comments, samples with a
+    metric name, optional labels and a numeric value): a file node_exporter cannot parse would be dropped whole,
+    so such content fails with the lines at fault and nothing is written.
   - Render the content with P(virtnet.failover.failover_host_prometheus#filter) or
     P(virtnet.failover.fleet_report_prometheus#filter).
 author:
@@ -75,6 +78,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import exposition_problems
+
 
 def read(path):
     try:
@@ -120,6 +125,10 @@ def main():
         module.fail_json(msg="directory %s does not exist: give the directory node_exporter reads "
                          "(its --collector.textfile.directory) or create it first" % directory, path=path, size=0)
     content = module.params["content"]
+    problems = exposition_problems(content)
+    if problems:
+        module.fail_json(msg="content is not in the Prometheus text format, so node_exporter would drop the file: %s; "
+                         "nothing was written" % "; ".join(problems), path=path, size=0)
     if not content.endswith("\n"):
         content += "\n"
     data = to_bytes(content)

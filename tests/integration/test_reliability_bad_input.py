@@ -42,7 +42,7 @@ SNAPSHOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "host_snapsh
 PROJECT, CORE = "project", "ansible-core"
 # The exact number of cases: a case that silently disappears (a module renamed, an option
 # dropped from an argument spec) fails test_case_count instead of shrinking the suite.
-MODULE_CASE_COUNT = 79
+MODULE_CASE_COUNT = 83
 ROLE_CASE_COUNT = 34
 ABSENT_NS = ("network namespace '{missing}' does not exist (no /run/netns/{missing}); this module never creates "
              "namespaces: create it first (ip netns add {missing}) or fix the name")
@@ -294,6 +294,17 @@ MODULE_CASES = [
      PROJECT, "file name '../a' is not a plain file name: give names without '/' (the tree is flat), not '.' or '..'"),
     ("dsrc-no-files", "dkms_source", {"path": "/usr/src/vnfo-badinput-1.0", "files": {}}, PROJECT,
      "files must be a non-empty dict of file name -> text content (the whole source tree, dkms.conf included)"),
+    # prometheus_textfile -- refused before anything is written
+    ("prom-relative-path", "prometheus_textfile", {"path": "vnfo/x.prom", "content": "a 1\n"}, PROJECT,
+     "path vnfo/x.prom must be absolute: give the full path in node_exporter's textfile directory"),
+    ("prom-not-dot-prom", "prometheus_textfile", {"path": "/tmp/vnfo-badinput.txt", "content": "a 1\n"}, PROJECT,
+     "path /tmp/vnfo-badinput.txt must end in .prom: node_exporter's textfile collector reads only *.prom files"),
+    ("prom-missing-directory", "prometheus_textfile", {"path": "/nonexistent-vnfo/x.prom", "content": "a 1\n"},
+     PROJECT, "directory /nonexistent-vnfo does not exist: give the directory node_exporter reads "
+     "(its --collector.textfile.directory) or create it first"),
+    ("prom-content-not-exposition", "prometheus_textfile", {"path": "/tmp/vnfo-badinput.prom", "content": "not a metric\n"},
+     PROJECT, "content is not in the Prometheus text format, so node_exporter would drop the file: line 1: not a "
+     "sample (metric_name{{label=\"value\",...}} value [timestamp]): 'not a metric'; nothing was written"),
 ]
 
 

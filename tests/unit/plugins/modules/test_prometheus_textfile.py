@@ -81,3 +81,20 @@ def test_concurrent_reader_sees_whole_files(tmp_path, capsys):
         thread.join()
     assert not bad, "the reader saw %d partial files (sizes %s)" % (len(bad), bad[:5])
     assert len(seen) >= 2
+
+
+def test_content_that_node_exporter_cannot_parse_is_refused_and_nothing_written(tmp_path, capsys):
+    path = str(tmp_path / "x.prom")
+    res = run(capsys, path=path, content="# TYPE virtnet_failover_groups gauge\nvirtnet_failover_groups one\n")
+    assert res["rc"] == 1 and not os.path.exists(path)
+    assert res["msg"] == ("content is not in the Prometheus text format, so node_exporter would drop the file: "
+                          "line 2: value 'one' is not a number: 'virtnet_failover_groups one'; nothing was written")
+
+
+def test_exposition_check_on_generated_and_broken_text():
+    from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import exposition_problems as check
+    assert check(CONTENT) == []
+    assert check('a{x="q\\"uote",y="back\\\\slash\\nline"} +Inf 1700000000000\nb NaN\nc -1.5e3\n# any comment\n\n') == []
+    assert [p.split(":")[0] for p in check('no value\n# TYPE a gaug\na{x=y} 1\n# HELP\nd one\ne 1 2 3\n')] == [
+        "line 1", "line 2", "line 3", "line 4", "line 5"]
+    assert len(check("bad line\n" * 20)) == 5  # at most five named
