@@ -22,7 +22,9 @@ author:
 attributes:
   check_mode:
     support: none
-    description: In check mode nothing is written and the task is reported as skipped; give the task C(check_mode=false) to write the report in a check-mode play.
+    description:
+      - In check mode nothing is written and the task is reported as skipped; give the task C(check_mode=false)
+        to write the report in a check-mode play.
   diff_mode:
     support: none
     description: No diff.
