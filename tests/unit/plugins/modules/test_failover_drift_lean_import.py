@@ -40,3 +40,31 @@ def test_pyroute2_missing_error_says_so_without_importing(monkeypatch):
     assert "pyroute2" in fn.pyroute2_missing_error()
     monkeypatch.setattr(fn.importlib.util, "find_spec", lambda name: object())
     assert fn.pyroute2_missing_error() is None
+
+
+RUN_PROBE = r"""
+import contextlib, io, json, sys
+sys.path.insert(0, sys.argv[1])
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.virtnet.failover.plugins.modules import failover_drift, failover_info
+module = {"failover_drift": failover_drift, "failover_info": failover_info}[sys.argv[2]]
+out = io.StringIO()
+with patch_module_args(json.loads(sys.argv[3])), contextlib.redirect_stdout(out):
+    try:
+        module.main()
+    except SystemExit:
+        pass
+res = json.loads(out.getvalue())
+print(json.dumps({"failed": res.get("failed", False), "msg": res.get("msg"),
+                  "imported": sorted(m for m in sys.modules if m.startswith("pyroute2"))}))
+"""
+
+
+def test_read_only_modules_run_whole_without_importing_pyroute2():
+    """The whole run of each read-only module (scan of this host's links, verdicts), not only the dump."""
+    for name, args in (("failover_info", {"master_kinds": ["bridge"], "require_group": False}),
+                       ("failover_drift", {"master_kinds": ["bridge"], "check_initramfs": False})):
+        out = subprocess.run([sys.executable, "-c", RUN_PROBE, COLLECTIONS, name, json.dumps(args)], check=True,
+                             capture_output=True, text=True)
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        assert res["imported"] == [] and not res["failed"], (name, res)
