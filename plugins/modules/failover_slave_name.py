@@ -137,10 +137,10 @@ netns:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import pyroute2_import_error
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import pyroute2_missing_error
 
-# pyroute2's IPRoute, netns and NetlinkError, imported lean (see failover_netlink) before the rest
-PYROUTE2_IMPORT_ERROR = pyroute2_import_error()
+# pyroute2 is imported when a slave is renamed or set down/up; a run with nothing to rename only checks it is installed
+PYROUTE2_IMPORT_ERROR = pyroute2_missing_error()
 HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (

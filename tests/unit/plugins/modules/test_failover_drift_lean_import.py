@@ -46,8 +46,8 @@ RUN_PROBE = r"""
 import contextlib, io, json, sys
 sys.path.insert(0, sys.argv[1])
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.virtnet.failover.plugins.modules import failover_drift, failover_info
-module = {"failover_drift": failover_drift, "failover_info": failover_info}[sys.argv[2]]
+from ansible_collections.virtnet.failover.plugins.modules import failover_drift, failover_info, failover_slave_name
+module = {"failover_drift": failover_drift, "failover_info": failover_info, "failover_slave_name": failover_slave_name}[sys.argv[2]]
 out = io.StringIO()
 with patch_module_args(json.loads(sys.argv[3])), contextlib.redirect_stdout(out):
     try:
@@ -60,10 +60,12 @@ print(json.dumps({"failed": res.get("failed", False), "msg": res.get("msg"),
 """
 
 
-def test_read_only_modules_run_whole_without_importing_pyroute2():
-    """The whole run of each read-only module (scan of this host's links, verdicts), not only the dump."""
+def test_modules_run_whole_without_importing_pyroute2_when_nothing_is_renamed():
+    """The whole run of each module (scan of this host's links, verdicts, the rename plan), not only the dump;
+    failover_slave_name imports pyroute2 only to rename (tests/integration/test_failover_slave_name.py renames)."""
     for name, args in (("failover_info", {"master_kinds": ["bridge"], "require_group": False}),
-                       ("failover_drift", {"master_kinds": ["bridge"], "check_initramfs": False})):
+                       ("failover_drift", {"master_kinds": ["bridge"], "check_initramfs": False}),
+                       ("failover_slave_name", {"master_kinds": ["bridge"]})):
         out = subprocess.run([sys.executable, "-c", RUN_PROBE, COLLECTIONS, name, json.dumps(args)], check=True,
                              capture_output=True, text=True)
         res = json.loads(out.stdout.strip().splitlines()[-1])
