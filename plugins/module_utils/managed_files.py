@@ -93,15 +93,18 @@ def plan(entries):
     return out
 
 
-def _write_atomic(path, content, mode):
+def write_atomic(path, data, mode, root_owned=True):
+    """Write ``data`` (bytes) to a temporary file beside ``path``, fsync it, give it ``mode`` (and root
+    ownership), rename it over ``path`` and fsync the directory: a reader sees the old or the new file."""
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
     try:
         with os.fdopen(fd, 'wb') as f:
-            f.write(content.encode('utf-8'))
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chown(tmp, 0, 0)
+        if root_owned:
+            os.chown(tmp, 0, 0)
         os.chmod(tmp, mode)
         os.rename(tmp, path)
     except BaseException:
@@ -130,7 +133,7 @@ def apply(entries, changes):
             os.chown(c['path'], 0, 0)
             os.chmod(c['path'], e['mode'])
         elif c['action'] == 'write':
-            _write_atomic(c['path'], e['content'], e['mode'])
+            write_atomic(c['path'], e['content'].encode('utf-8'), e['mode'])
         else:
             os.chown(c['path'], 0, 0)
             os.chmod(c['path'], e['mode'])

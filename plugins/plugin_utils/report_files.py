@@ -11,7 +11,8 @@ its content differs, and is given ``mode`` in any case.  Returns the paths writt
 from __future__ import annotations
 
 import os
-import tempfile
+
+from ansible_collections.virtnet.failover.plugins.module_utils.managed_files import write_atomic
 
 
 class ReportFilesError(ValueError):
@@ -63,16 +64,7 @@ def write_files(directory, files, mode=0o644):
         path = os.path.join(directory, name)
         data = files[name].encode("utf-8")
         if not _same(path, data):
-            fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=directory)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.chmod(tmp, mode)
-                os.replace(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            write_atomic(path, data, mode, root_owned=False)
             written.append(path)
         os.chmod(path, mode)
     return written
