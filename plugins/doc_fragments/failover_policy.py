@@ -5,8 +5,37 @@
 from __future__ import annotations
 
 
-# The slave naming policy (module_utils.failover_naming.policy_argument_spec()).
-_NAMING_OPTIONS = r"""
+class ModuleDocFragment:
+    # The options of module_utils.failover_common.common_argument_spec() besides the naming policy:
+    # the namespace and the master kinds (failover_info, failover_slave_name, failover_drift, with NAMING).
+    DOCUMENTATION = r"""
+options:
+  netns:
+    description:
+      - Name of an existing network namespace (as listed by C(ip netns list), that is a file in C(/run/netns))
+        to work in instead of the module's own namespace.
+      - The module fails with a clear message when it does not exist; it never creates one.
+    type: str
+  master_kinds:
+    description:
+      - Which kinds of master links count as failover masters.
+      - V(net_failover) is a master whose ethtool driver is C(net_failover).
+      - V(bridge), V(bonding) and V(team) are identified by their rtnl link kind (C(bridge), C(bond), C(team))
+        or their ethtool driver; they are stand-ins, useful for tests in network namespaces.
+      - The standby of a stand-in group is the slave with C(phys_port_name) C(sby), else the one with driver
+        C(virtio_net), else the one whose interface alias (C(ip link set DEV alias standby)) is C(sby) or
+        C(standby); its primary is the slave aliased C(pri) or C(primary), else the lowest-ifindex remaining
+        slave. Further slaves are reported as other slaves and never renamed.
+    type: list
+    elements: str
+    choices: [net_failover, bridge, bonding, team]
+    default: [net_failover]
+"""
+
+    # The slave naming policy (module_utils.failover_naming.policy_argument_spec()): every module that
+    # takes it (failover_info, failover_slave_name, failover_drift, failover_naming_policy, failover_udev_naming).
+    NAMING = r"""
+options:
   standby_template:
     description:
       - Policy name of the standby slave. C({master}) is replaced by the master's name, C({master_index}) by its
@@ -38,34 +67,3 @@ _NAMING_OPTIONS = r"""
         description: Policy name of this master's primary slave.
         type: str
 """
-
-
-class ModuleDocFragment:
-    # The options of module_utils.failover_common.common_argument_spec(): the namespace,
-    # the master kinds and the slave naming policy (failover_info, failover_slave_name, failover_drift).
-    DOCUMENTATION = r"""
-options:
-  netns:
-    description:
-      - Name of an existing network namespace (as listed by C(ip netns list), that is a file in C(/run/netns))
-        to work in instead of the module's own namespace.
-      - The module fails with a clear message when it does not exist; it never creates one.
-    type: str
-  master_kinds:
-    description:
-      - Which kinds of master links count as failover masters.
-      - V(net_failover) is a master whose ethtool driver is C(net_failover).
-      - V(bridge), V(bonding) and V(team) are identified by their rtnl link kind (C(bridge), C(bond), C(team))
-        or their ethtool driver; they are stand-ins, useful for tests in network namespaces.
-      - The standby of a stand-in group is the slave with C(phys_port_name) C(sby), else the one with driver
-        C(virtio_net), else the one whose interface alias (C(ip link set DEV alias standby)) is C(sby) or
-        C(standby); its primary is the slave aliased C(pri) or C(primary), else the lowest-ifindex remaining
-        slave. Further slaves are reported as other slaves and never renamed.
-    type: list
-    elements: str
-    choices: [net_failover, bridge, bonding, team]
-    default: [net_failover]
-""" + _NAMING_OPTIONS
-
-    # The naming policy alone (failover_naming_policy, failover_udev_naming).
-    NAMING = "\noptions:" + _NAMING_OPTIONS

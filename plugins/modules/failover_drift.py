@@ -56,7 +56,8 @@ attributes:
     platforms: posix
     description: Linux only (sysfs, rtnetlink, DKMS tree).
 extends_documentation_fragment:
-  - virtnet.failover.failover_policy  # netns, master_kinds, standby_template, primary_template, names
+  - virtnet.failover.failover_policy  # netns, master_kinds
+  - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 options:
   dkms_name:
     description: DKMS package name of the patched module.

@@ -39,7 +39,8 @@ attributes:
     description: Nothing changes, so there is no diff.
 extends_documentation_fragment:
   - virtnet.failover.failover_netlink  # requirements, platform
-  - virtnet.failover.failover_policy  # options
+  - virtnet.failover.failover_policy  # netns, master_kinds
+  - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 options:
   require_group:
     description:

@@ -36,7 +36,8 @@ attributes:
     description: Shows the slave names per master before and after.
 extends_documentation_fragment:
   - virtnet.failover.failover_netlink  # requirements, platform
-  - virtnet.failover.failover_policy  # netns, master_kinds, standby_template, primary_template, names
+  - virtnet.failover.failover_policy  # netns, master_kinds
+  - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 options:
   masters:
     description:

@@ -18,8 +18,8 @@ description:
   - The directory must exist (it is node_exporter's C(--collector.textfile.directory)); the module does not create
     it, so a mistyped directory fails with a clear message instead of filling a directory nobody reads.
   - O(content) must be in the Prometheus text exposition format (well-formed HELP and TYPE comments, samples with a
-    metric name, optional labels and a numeric value): a file node_exporter cannot parse would be dropped whole,
-    so such content fails with the lines at fault and nothing is written.
+    metric name, optional labels and a numeric value). node_exporter drops a file it cannot parse whole, so such
+    content fails with the lines at fault and nothing is written.
   - Render the content with P(virtnet.failover.failover_host_prometheus#filter) or
     P(virtnet.failover.fleet_report_prometheus#filter).
 author:
