@@ -85,10 +85,12 @@ class CollectionFragments:
     """The fragment loader ansible-doc uses, for this collection's doc_fragments only."""
 
     def get(self, name):
-        namespace, collection, fragment = name.split(".")
-        mod = importlib.import_module("ansible_collections.%s.%s.plugins.doc_fragments.%s"
-                                      % (namespace, collection, fragment))
-        return types.SimpleNamespace(DOCUMENTATION=mod.ModuleDocFragment.DOCUMENTATION, ansible_name=name)
+        parts = name.split(".")
+        if len(parts) != 3:  # NAME.VAR: ansible's add_fragments asks again for NAME and reads VAR
+            return None
+        mod = importlib.import_module("ansible_collections.%s.%s.plugins.doc_fragments.%s" % tuple(parts))
+        cls = mod.ModuleDocFragment
+        return types.SimpleNamespace(ansible_name=name, **dict((k, getattr(cls, k)) for k in dir(cls) if k.isupper()))
 
 
 def merged_doc(module):
