@@ -202,6 +202,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtnet.failover.plugins.module_utils.host_command import run
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
     DkmsInputError,
     check_kernels,
@@ -231,7 +232,7 @@ class Dkms:
         self.arch = os.uname().machine
 
     def run(self, args):
-        return self.module.run_command([self.bin] + args, environ_update={'LC_ALL': 'C', 'LANG': 'C'})
+        return run([self.bin] + args)  # reads all the output (see module_utils/host_command.py)
 
     def versions(self, name):
         rc, out, err = self.run(['status', '-m', name])

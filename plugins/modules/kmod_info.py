@@ -293,6 +293,7 @@ elapsed_seconds:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtnet.failover.plugins.module_utils.host_command import run
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import gather_state
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import KmodError
 
@@ -313,7 +314,7 @@ def main():
     )
     try:
         state = gather_state(module.params, module.get_bin_path,
-                             lambda argv: module.run_command(argv, environ_update={'LC_ALL': 'C'}))
+                             run)  # reads all the output (see module_utils/host_command.py)
     except KmodError as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=False, **state)

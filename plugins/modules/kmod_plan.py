@@ -216,6 +216,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtnet.failover.plugins.module_utils import kmod_host, kmod_os, kmod_verdicts
+from ansible_collections.virtnet.failover.plugins.module_utils.host_command import run
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import initramfs_path
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import read_initramfs, gather_state
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import KmodError, validate_name
@@ -331,9 +332,6 @@ def main():
                          "e.g. [dpkg-query, -W, '-f=${Package}\\t${db:Status-Status}\\n']")
     present = p['state'] == 'present'
 
-    def run_command(argv):
-        return module.run_command(argv, environ_update={'LC_ALL': 'C'})
-
     try:
         for k in p['targets'] or []:
             validate_name('kernel', k)
@@ -341,11 +339,11 @@ def main():
             dkms_name=p['dkms_name'], dkms_version=p['dkms_version'] if present else None, module=p['module'],
             modprobe_conf=p['modprobe_conf'], slave_rename_ok=p['slave_rename_ok'] if present else None,
             initramfs_kernels=['running'] if p['phase'] == 'verify' and p['initramfs'] else []),
-            module.get_bin_path, run_command)
+            module.get_bin_path, run)  # run reads all the output (see module_utils/host_command.py)
     except KmodError as e:
         module.fail_json(msg=str(e))
     if p['phase'] == 'preflight':
-        out = preflight(p, state, module.get_bin_path, run_command)
+        out = preflight(p, state, module.get_bin_path, run)
     elif p['phase'] == 'activation':
         out = activation(p, state, module.check_mode)
     else:
