@@ -166,7 +166,7 @@ def activation(state, kmod_state, targets, check_mode, dkms_changes, slave_renam
 def verify_problems(state, p, leftovers):
     """The role's verify: problems of the active state (empty: ok) and
     whether the host only waits for its reboot.  ``p``: state,
-    slave_rename_ok, modprobe_file, initramfs.  ``leftovers``: DKMS files
+    slave_rename_ok, modprobe_conf, initramfs.  ``leftovers``: DKMS files
     still on disk (state absent)."""
     loaded = state['loaded']
     running = state['running_kernel']
@@ -190,7 +190,7 @@ def verify_problems(state, p, leftovers):
         if loaded['patched'] and loaded.get('slave_rename_ok') != wanted:
             problem('slave_rename_ok', 'slave_rename_ok is %s, wanted %s' % (loaded.get('slave_rename_ok'), wanted))
         if (state.get('modprobe_conf') or {}).get('drift'):
-            problem('modprobe_file', '%s does not set slave_rename_ok=%d' % (p['modprobe_file'], int(wanted)))
+            problem('modprobe_file', '%s does not set slave_rename_ok=%d' % (p['modprobe_conf'], int(wanted)))
         if p['initramfs'] and ird.get('exists') and not ird.get('patched'):
             problem('initramfs', 'the initramfs of %s does not carry the DKMS module (%s)'
                     % (running, ird.get('member') or 'no failover.ko'))
@@ -203,7 +203,7 @@ def verify_problems(state, p, leftovers):
         if versions:
             problem('dkms_versions', 'DKMS still knows %s' % ', '.join(versions))
         if (state.get('modprobe_conf') or {}).get('exists'):
-            problem('modprobe_file', '%s still exists' % p['modprobe_file'])
+            problem('modprobe_file', '%s still exists' % p['modprobe_conf'])
         if dkms_mod.get('exists'):
             problem('dkms_module', 'a DKMS failover.ko is still installed: %s' % dkms_mod.get('path'))
         if leftovers:

@@ -235,18 +235,17 @@ def preflight(p, state, get_bin_path, run_command):
     os_release = kmod_os.read_os_release()
     profile = kmod_os.os_profile(os_release)
     os_refusals = kmod_verdicts.os_refusals(profile, kmod_os.unsupported_message(os_release))
-    profile = dict(profile or {}, **dict(
-        (k, p[k]) for k in ('base_packages', 'headers_package', 'package_query') if p[k] is not None))
+    if profile:  # the role's explicit package options override the family's
+        profile.update((k, p[k]) for k in ('base_packages', 'headers_package', 'package_query') if p[k] is not None)
     targets = kmod_verdicts.target_kernels(state, p['kernels'])
     irt = kmod_verdicts.initramfs_kernels(state, targets, p['state']) if p['initramfs'] else []
     for k in irt:
         read_initramfs(state['kernels'][k], k, p['module'])
-    if 'package_query' in profile:
+    base, headers = [], []  # an unsupported OS is refused; nothing to install there
+    if profile:
         installed = kmod_host.installed_packages(profile['package_query'], run_command)
-        base, headers = kmod_verdicts.missing_packages(state, targets, installed, profile.get('base_packages', []),
-                                                       profile.get('headers_package', '{kernel}'))
-    else:
-        base, headers = [], []
+        base, headers = kmod_verdicts.missing_packages(state, targets, installed, profile['base_packages'],
+                                                       profile['headers_package'])
     secure_boot = kmod_host.secure_boot_state(get_bin_path('mokutil'), run_command)
     signing = kmod_host.signing_source(p['mok_key'], p['mok_cert'], p['source_dir'])
     flags = dict((k, kmod_host.headers_define(k, kmod_verdicts.LIVE_RENAME_FLAG)) for k in targets
@@ -262,7 +261,7 @@ def preflight(p, state, get_bin_path, run_command):
         p['state'], p['dkms_name'], p['dkms_version'] or '', ', '.join(targets), shown,
         ', '.join(base + headers) or 'none')
     content = modprobe_file_content(p['module'], p['slave_rename_ok'], p['dkms_name'], p['dkms_version']) if present else None
-    return dict(os=None if os_refusals else profile, targets=targets, initramfs_targets=irt,
+    return dict(os=profile, targets=targets, initramfs_targets=irt,
                 missing_packages=base + headers, secure_boot=secure_boot,
                 signing=signing, refusals=refusals, initramfs_stale=stale, modprobe_content=content, message=message)
 
@@ -280,7 +279,7 @@ def verify(p, state):
     if p['state'] == 'absent':
         for root in ('/usr/src', '/var/lib/dkms'):
             leftovers += sorted(glob.glob(os.path.join(root, glob.escape(p['dkms_name']) + '*')))
-    items, pending = kmod_verdicts.verify_problems(state, dict(p, modprobe_file=p['modprobe_conf']), leftovers)
+    items, pending = kmod_verdicts.verify_problems(state, p, leftovers)
     loaded = state['loaded']
     rk = state['kernels'].get(state['running_kernel'], {})
     problems = [i['msg'] for i in items]

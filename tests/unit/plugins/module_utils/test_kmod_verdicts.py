@@ -32,7 +32,7 @@ def host(**kw):
 
 P = dict(state='present', slave_rename_ok=True, manage_packages=True, secure_boot_check=True,
          mok_key='/var/lib/dkms/mok.key', mok_cert='/var/lib/dkms/mok.pub',
-         modprobe_file='/etc/modprobe.d/virtnet-failover.conf', initramfs=True)
+         modprobe_conf='/etc/modprobe.d/virtnet-failover.conf', initramfs=True)
 
 
 def p(**kw):
