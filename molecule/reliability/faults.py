@@ -60,6 +60,14 @@ REBOOT_HANDLER = "Reboot to load the wanted failover module"  # roles/kmod/handl
 REBOOT_MARKERS = ("Restarting system", "SYSLINUX")  # kernel reboot line; boot loader of the next boot
 
 
+def is_reboot_handler(task: dict) -> bool:
+    """True for the kmod role's reboot handler in the timing callback's task list.
+
+    The callback names a role's task "ROLE : NAME" (virtnet.failover.kmod : Reboot to ...)."""
+    return (bool(task.get("handler")) and task.get("name", "").rpartition(" : ")[2] == REBOOT_HANDLER
+            and task.get("action", "").endswith("reboot"))
+
+
 class CaseFailed(AssertionError):
     pass
 
@@ -379,8 +387,7 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
         self.check("the rollout fails", run["rc"] != 0, run["rc"])
         failed = [t for t in run["timing"].get("tasks", []) if t["status"] in ("failed", "unreachable")
                   and t["host"] == self.name]
-        self.check("the failed task is the reboot handler", failed and failed[0]["handler"]
-                   and failed[0]["name"] == REBOOT_HANDLER and failed[0]["action"].endswith("reboot"),
+        self.check("the failed task is the reboot handler", failed and is_reboot_handler(failed[0]),
                    [(t["name"], t["action"], t["handler"]) for t in failed])
         limit = 2 * 30 + 120
         self.check("the reboot handler's own message names the timeout",
