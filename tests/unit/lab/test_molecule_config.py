@@ -79,6 +79,23 @@ def test_scenarios_are_found():
     assert "resources" not in SCENARIOS
 
 
+def makefile_scenarios() -> list[str]:
+    """The words of the Makefile's `SCENARIOS ?=` line (what `make test` runs)."""
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        if line.startswith("SCENARIOS ?="):
+            return line.split("=", 1)[1].split()
+    raise AssertionError("the Makefile has no 'SCENARIOS ?=' line")
+
+
+def test_make_test_runs_every_scenario_once():
+    listed = makefile_scenarios()
+    assert sorted(listed) == SCENARIOS, "SCENARIOS in the Makefile must name every molecule/*/ scenario exactly once"
+
+
+def test_make_test_starts_with_the_scenarios_that_save_the_converged_snapshots():
+    assert makefile_scenarios()[:2] == ["default", "debian13"]
+
+
 def test_base_config_keeps_prerun_off():
     base = yaml.safe_load(BASE.read_text())
     assert base["prerun"] is False
