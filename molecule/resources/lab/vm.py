@@ -995,8 +995,10 @@ def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, canc
         if master:
             r = subprocess.run(ssh_argv(info, "sh", "-s", "--", master), input=GUEST_PROBE_STOP_SH,
                                capture_output=True, text=True, timeout=60, check=False)
+            # a guest that stopped answering leaves no JSON: keep the real error
+            lines = r.stdout.strip().splitlines()
             with contextlib.suppress(ValueError):
-                result["traffic"] = json.loads(r.stdout.strip().splitlines()[-1])
+                result["traffic"] = json.loads(lines[-1]) if lines else {}
         if not done:
             _stop_migration_destination(info)
             info.pop("migrating_to", None)

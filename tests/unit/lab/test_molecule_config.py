@@ -87,9 +87,28 @@ def makefile_scenarios() -> list[str]:
     raise AssertionError("the Makefile has no 'SCENARIOS ?=' line")
 
 
+# Scenarios `make test` leaves out, each with the reason the Makefile and
+# docs/lab.md give.  The test prints them, so the exclusion is never silent.
+RUN_BY_NAME_ONLY = {
+    "migration": "guest kernel memory corruption after live migrations with the patched module (docs/lab.md)",
+}
+
+
 def test_make_test_runs_every_scenario_once():
     listed = makefile_scenarios()
-    assert sorted(listed) == SCENARIOS, "SCENARIOS in the Makefile must name every molecule/*/ scenario exactly once"
+    assert len(listed) == len(set(listed)), listed
+    for name, why in RUN_BY_NAME_ONLY.items():
+        print(f"not in make test: {name}: {why}")
+    assert sorted(listed) == sorted(set(SCENARIOS) - set(RUN_BY_NAME_ONLY)), (
+        "SCENARIOS in the Makefile must name every molecule/*/ scenario exactly once, "
+        "except RUN_BY_NAME_ONLY")
+
+
+def test_every_scenario_left_out_of_make_test_is_explained_in_the_makefile():
+    text = (ROOT / "Makefile").read_text()
+    for name in RUN_BY_NAME_ONLY:
+        assert name in SCENARIOS
+        assert f"SCENARIOS={name}" in text, f"the Makefile does not say how to run {name} by name"
 
 
 def test_make_test_starts_with_the_scenarios_that_save_the_converged_snapshots():
