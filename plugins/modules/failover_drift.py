@@ -218,7 +218,6 @@ elapsed_seconds:
   sample: 0.21
 """
 
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -238,125 +237,28 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_common i
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import health
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import ROLES, PolicyError
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import FailoverError
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
-    kernel_state,
-    read_tree,
-    version_key,
-)
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import (
-    dkms_ko_path,
-    find_ko,
-    initramfs_find_module,
-    initramfs_path,
-    kernel_builtin,
-    next_boot_kernel,
-    read_ko,
-    read_modprobe_conf,
-)
+# every kernel-module fact (DKMS tree, next-boot kernel, /sys/module, built-in, .ko, initramfs, modprobe.d)
+# is read by kmod_state, the reader kmod_info and kmod_plan use; Paths and gather_kmod are its names here
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import HostPaths as Paths, gather_kmod
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import (
     KmodError,
-    loaded_module,
     validate_dkms_module,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import (
-    MODPROBE_DIRS,
     ROLLOUT,
     bad_option_items,
-    config_files,
     drift_item,
     modprobe_file_items,
-    module_options,
 )
 
 KINDS = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
          "modprobe_file", "modprobe_bad_option", "initramfs", "slave_name")
 
 
-class Paths:
-    """Where the module reads; the unit tests point these at a fake tree."""
-
-    def __init__(self, root="/", sys_module="/sys/module", modules_dir="/lib/modules", boot_dir="/boot",
-                 dkms_tree="/var/lib/dkms", running=None, modprobe_dirs=MODPROBE_DIRS):
-        self.root = root
-        self.sys_module = sys_module
-        self.modules_dir = modules_dir
-        self.boot_dir = boot_dir
-        self.dkms_tree = dkms_tree
-        self.running = running or os.uname().release
-        self.modprobe_dirs = modprobe_dirs
-
-
 def _bool_text(value):
     if value is None:
         return "unset"
     return "1 (Y)" if value else "0 (N)"
-
-
-def pick_version(versions, wanted, running):
-    """The DKMS version to compare: the wanted one, else the one installed for
-    the running kernel, else the newest in the tree (None when the tree is empty)."""
-    if wanted:
-        return wanted
-    for version, data in versions.items():
-        if data["kernels"].get(running, {}).get("state") == "installed":
-            return version
-    if versions:
-        return sorted(versions, key=version_key)[-1]
-    return None
-
-
-def dkms_module_of(kernel, modname, paths, versions, version):
-    """srcversion and path of the DKMS module installed for ``kernel``."""
-    path = dkms_ko_path(kernel, modname, paths.modules_dir)
-    if path is None and version:
-        mdir = versions.get(version, {}).get("kernels", {}).get(kernel, {}).get("module_dir")
-        if mdir:
-            path = find_ko(mdir, modname)
-    if path is None:
-        return None, None
-    return read_ko(path).get("srcversion"), path
-
-
-def gather_kmod(params, paths):
-    """Everything about the kernel module, from files only."""
-    modname = params["module"]
-    running = paths.running
-    nb, nb_source = next_boot_kernel(paths.root, paths.boot_dir)
-    versions = read_tree(params["dkms_name"], paths.dkms_tree)
-    version = pick_version(versions, params["dkms_version"], running)
-    kernels = {}
-    for kernel in dict.fromkeys([running] + ([nb] if nb else [])):
-        state = kernel_state(versions, version, kernel) if version else "absent"
-        srcversion, path = dkms_module_of(kernel, modname, paths, versions, version)
-        kernels[kernel] = {"dkms_state": state, "srcversion": srcversion, "module_path": path,
-                           "running": kernel == running, "next_boot": kernel == nb}
-    info = loaded_module(modname, paths.sys_module)
-    builtin, _cfg, _src = kernel_builtin(running, modname, boot_dir=paths.boot_dir, modules_dir=paths.modules_dir)
-    loaded = {
-        "loaded": info["loaded"],
-        "builtin": bool(info["builtin"] or builtin),
-        "patched": info["patched"],
-        "srcversion": info["srcversion"],
-        "version": info["version"],
-        "slave_rename_ok": info["slave_rename_ok"],
-        "live_rename": info["live_rename"],
-    }
-    modprobe = read_modprobe_conf(params["modprobe_file"]) if params["modprobe_file"] else None
-    options = None
-    if not params.get("checks") or "modprobe_bad_option" in params["checks"]:
-        options = module_options(config_files(paths.modprobe_dirs), modname)
-    initramfs = None
-    # the initramfs read is the slowest check: skip it when it is not asked for
-    if params["check_initramfs"] and (not params.get("checks") or "initramfs" in params["checks"]):
-        kernel = nb or running
-        image = initramfs_path(kernel, paths.boot_dir)
-        found = initramfs_find_module(image, modname)
-        initramfs = {"kernel": kernel, "path": image, "exists": found["exists"], "found": found["found"],
-                     "member": found["member"], "srcversion": found["srcversion"], "error": found["error"]}
-    return {"running_kernel": running, "next_boot_kernel": nb, "next_boot_source": nb_source,
-            "dkms_version": version, "dkms_versions": sorted(versions, key=version_key), "kernels": kernels,
-            "loaded_module": loaded, "modprobe": modprobe, "modprobe_options": options,
-            "initramfs": initramfs}
 
 
 def evaluate(params, facts, groups):
