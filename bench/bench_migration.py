@@ -9,7 +9,9 @@ between two QEMUs on this host with molecule/resources/lab/vm.py migrate.  Per m
 the time from `migrate` until the destination runs, QEMU's own downtime (query-migrate),
 the time from the destination's resume until the guest has enslaved the new primary under
 the name it had before, and the pings (every 100 ms from the failover master to the user
-network's gateway) lost across the move.  Prints medians; the guest is stopped at the end.
+network's gateway) lost across the move.  The guest's boot id is read after each migration:
+when it changed (a guest kernel crash reboots the guest) the run stops and fails.  Prints
+medians; the guest is stopped at the end.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ import labbench  # noqa: E402
 from benchlib import Results  # noqa: E402
 
 NAME = "vnfo-bench-migration"
+
+
+def boot_id(vm):
+    """The guest's boot id; empty when SSH does not answer (the guest is down or rebooting)."""
+    try:
+        out = vm.ssh(NAME, "cat", "/proc/sys/kernel/random/boot_id", state_dir=labbench.STATE_DIR, timeout=60)
+    except subprocess.TimeoutExpired:
+        return ""
+    return out.stdout.strip()
 
 
 def main():
@@ -47,13 +58,24 @@ def main():
         info = labbench.up(NAME, args.image)
         before = [s for s in vm.guest_failover_slaves(info) if s["driver"] == "e1000e"]
         want = before[0]["name"] if before else None
-        print("guest %s up; primary %s; %d migrations" % (NAME, want, args.repeat))
+        boot = boot_id(vm)
+        print("guest %s up; primary %s; boot id %s; %d migrations" % (NAME, want, boot, args.repeat))
         for i in range(args.repeat):
             try:
                 r = vm.migrate(NAME, state_dir=labbench.STATE_DIR, primary_name=want)
-            except vm.LabError as exc:
+            except (vm.LabError, subprocess.TimeoutExpired) as exc:
+                # TimeoutExpired: the guest stopped answering SSH (vm.migrate stops its probe over SSH)
                 failed.append(str(exc))
                 print("migration %d failed: %s" % (i + 1, exc))
+                r = None
+            if boot_id(vm) != boot:
+                # a guest kernel crash panics and reboots the guest: later migrations would measure another boot
+                failed.append("the guest rebooted after migration %d (its boot id changed; a guest kernel crash "
+                              "reboots it, look for an Oops in its serial log under %s); the run stops there"
+                              % (i + 1, labbench.STATE_DIR))
+                print(failed[-1])
+                break
+            if r is None:
                 continue
             kept += r.get("primary") == want
             runs.append(r)
