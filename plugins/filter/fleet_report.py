@@ -48,8 +48,8 @@ options:
     description:
       - Mapping of host name to a registered M(virtnet.failover.failover_drift) result read for the facts only
         (kernels, DKMS version, module state, failover groups), or a list of such mappings, the first one with
-        a value winning. They fill the facts a host's result lacks; the rollout playbook passes the read taken
-        after it rolled a host out, then the read of its fast path, so every host shows its kernels.
+        a value winning. They fill the facts a host's result lacks; the rollout playbook passes each host's last
+        read (taken after the host was rolled out, else by its fast path), so every host shows its kernels.
     type: raw
   require_group:
     description: A host without any failover group is not healthy (C(groups_healthy) of its entry).

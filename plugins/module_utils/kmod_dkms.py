@@ -631,3 +631,19 @@ def install_shortfall(state, kernels, after, name, version):
             "DKMS skips the install when the kernel already has an equal or newer module "
             "version (version sanity check): give the module a higher MODULE_VERSION or use "
             "force=true" % (name, version, ', '.join(missing)))
+
+
+def pending_actions(name, version, kernels, versions):
+    """The dkms commands that ``state=installed`` with ``remove_other_versions``
+    would run for ``kernels``, predicted from ``versions`` (read_tree(): the
+    DKMS tree, without running dkms) before the source is deployed.  Empty:
+    DKMS has nothing to do, so the kmod role does not ask it.  A version not
+    added yet, or broken, is planned as added from its source (the dkms module
+    itself checks that source, or refuses the broken version)."""
+    known = dict(versions)
+    lines = []
+    if known.get(version, {}).get('state', 'broken') == 'broken':
+        lines.append('dkms add -m %s -v %s' % (name, version))
+        known[version] = {'state': 'added', 'kernels': {}}
+    plan = plan_actions(name, version, 'installed', kernels, True, known, remove_other_versions=True)
+    return lines + command_lines(plan['steps'])

@@ -24,6 +24,7 @@ words after it reach the kernel as parameters).  Pure Python.
 from __future__ import annotations
 
 import os
+import stat
 
 from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import param_bool
 
@@ -220,3 +221,17 @@ def bad_option_items(options, module, modprobe_file=None):
                 "%s gives %s the unknown parameter %s: the kernel ignores it at load time"
                 % (subject, module, _shown(opt)), remedy))
     return items
+
+
+def file_is_current(path, content, uid=0, gid=0, mode=0o644):
+    """Whether ``path`` is already the file the kmod role writes: a regular
+    file (not a link) with exactly ``content``, owned by ``uid``:``gid`` with
+    ``mode``.  False when it cannot be read."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (uid, gid, mode):
+            return False
+        with open(path, 'rb') as f:
+            return f.read() == content.encode('utf-8')
+    except OSError:
+        return False

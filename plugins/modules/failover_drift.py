@@ -104,6 +104,13 @@ options:
     description: A host without any failover group is not healthy (RV(health)).
     type: bool
     default: true
+  reboot_pending:
+    description:
+      - A reboot that activates the module is pending (the C(virtnet.failover.kmod) role's C(kmod_reboot_pending)),
+        so the loaded module is left out of RV(health), as in M(virtnet.failover.failover_info). The drift items
+        do not change.
+    type: bool
+    default: false
 notes:
   - The playbook C(virtnet.failover.drift) calls this module once per host and turns the results into a fleet
     report with the P(virtnet.failover.fleet_report#filter) filter.
@@ -206,7 +213,7 @@ groups:
 health:
   description:
     - The health verdict of RV(groups) and RV(loaded_module), as RV(virtnet.failover.failover_info#module:health)
-      gives it with the same O(slave_rename_ok) and O(require_group); null when the slave names were not read
+      gives it with the same O(slave_rename_ok), O(require_group) and O(reboot_pending); null when the slave names were not read
       (O(check_names=false), or O(checks) without C(slave_name)).
   returned: always
   type: dict
@@ -385,6 +392,7 @@ def argument_spec():
         check_names=dict(type="bool", default=True),
         checks=dict(type="list", elements="str", choices=list(KINDS)),
         require_group=dict(type="bool", default=True),
+        reboot_pending=dict(type="bool", default=False),
     )
     spec.update(common_argument_spec())  # netns, master_kinds and the naming policy, as failover_info
     return spec
@@ -410,7 +418,8 @@ def run(module, paths=None):
             module.fail_json(msg="cannot check slave names: %s" % exc, changed=False)
     facts = gather_kmod(params, paths or Paths())
     items = evaluate(params, facts, groups)
-    host_health = health(groups, facts["loaded_module"], params["require_group"], params["slave_rename_ok"]) if names_read else None
+    host_health = health(groups, facts["loaded_module"], params["require_group"], params["slave_rename_ok"],
+                         params["reboot_pending"]) if names_read else None
     module.exit_json(
         changed=False, drift=items, drift_kinds=sorted({i["kind"] for i in items}),
         running_kernel=facts["running_kernel"], next_boot_kernel=facts["next_boot_kernel"],

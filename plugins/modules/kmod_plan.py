@@ -20,6 +20,9 @@ description:
     the stale initramfs images (an earlier run stopped before rebuilding them) and the refusals (failover built
     into a target kernel, headers or dkms missing while packages are not managed, a kernel older than 5.1 whose
     headers lack C(IFF_LIVE_RENAME_OK) while O(slave_rename_ok=true), Secure Boot without a DKMS signing key).
+    From the same read it also answers what a run that changes nothing needs - the DKMS commands still to run
+    (RV(dkms_actions)), whether the modprobe.d file is already as wanted (RV(modprobe_current)), the activation
+    and the verify verdict - so that the role asks the host nothing more when nothing changes.
   - V(activation) gives how the wanted module becomes active after DKMS ran - the parameter at run time (the
     patched module is loaded), a reboot (the loaded module is the stock or an older build, and it is held), or
     nothing.
@@ -191,6 +194,24 @@ modprobe_content:
   description: The content of O(modprobe_conf) the policy wants (O(state=present); null otherwise).
   returned: O(phase=preflight)
   type: str
+modprobe_current:
+  description:
+    - O(modprobe_conf) is already the file the policy wants (RV(modprobe_content), a regular file owned by root
+      with mode 0644), so writing it would change nothing (O(state=present); null otherwise).
+  returned: O(phase=preflight)
+  type: bool
+dkms_actions:
+  description:
+    - The dkms commands that installing O(dkms_version) for RV(targets), other versions removed, would run,
+      predicted from the DKMS tree under C(/var/lib/dkms) without running dkms. Empty when DKMS has nothing to do
+      (O(state=present) with O(dkms_version); null otherwise).
+  returned: O(phase=preflight)
+  type: list
+  elements: str
+verify_message:
+  description: The message of RV(verify) (O(phase=preflight)).
+  returned: O(phase=preflight)
+  type: str
 message:
   description: One line for the operator (the plan, the activation, or the verdict).
   returned: always
@@ -199,14 +220,14 @@ activation:
   description:
     - runtime_param (the patched module is loaded with another C(slave_rename_ok) than O(slave_rename_ok), so it
       is set at run time), reboot_required, reboot_reason.
-  returned: O(phase=activation)
+  returned: O(phase=activation) and O(phase=preflight) (with nothing installed by this run)
   type: dict
 verify:
   description:
     - ok, pending_reboot, problems (messages), items (dicts with phase, kind, kernel, msg), running_kernel,
       loaded_patched, loaded_version, loaded_srcversion, dkms_srcversion, slave_rename_ok, live_rename,
       initramfs_member.
-  returned: O(phase=verify)
+  returned: O(phase=verify) and O(phase=preflight) (the state as read before any change)
   type: dict
 """
 
@@ -220,7 +241,8 @@ from ansible_collections.virtnet.failover.plugins.module_utils.host_command impo
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import initramfs_path
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import read_initramfs, gather_state
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import KmodError, validate_name
-from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import modprobe_file_content
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import pending_actions, read_tree
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import file_is_current, modprobe_file_content
 
 
 def _mtime(path):
@@ -230,7 +252,7 @@ def _mtime(path):
         return None
 
 
-def preflight(p, state, get_bin_path, run_command):
+def preflight(p, state, get_bin_path, run_command, check_mode):
     present = p['state'] == 'present'
     os_release = kmod_os.read_os_release()
     profile = kmod_os.os_profile(os_release)
@@ -240,7 +262,8 @@ def preflight(p, state, get_bin_path, run_command):
     targets = kmod_verdicts.target_kernels(state, p['kernels'])
     irt = kmod_verdicts.initramfs_kernels(state, targets, p['state']) if p['initramfs'] else []
     for k in irt:
-        read_initramfs(state['kernels'][k], k, p['module'])
+        if 'initramfs' not in state['kernels'][k]:
+            read_initramfs(state['kernels'][k], k, p['module'])
     base, headers = [], []  # an unsupported OS is refused; nothing to install there
     if profile:
         installed = kmod_host.installed_packages(profile['package_query'], run_command)
@@ -261,9 +284,16 @@ def preflight(p, state, get_bin_path, run_command):
         p['state'], p['dkms_name'], p['dkms_version'] or '', ', '.join(targets), shown,
         ', '.join(base + headers) or 'none')
     content = modprobe_file_content(p['module'], p['slave_rename_ok'], p['dkms_name'], p['dkms_version']) if present else None
+    # What this read already answers, so that a run which changes nothing asks the host no more
+    dkms_actions = pending_actions(p['dkms_name'], p['dkms_version'], targets,
+                                   read_tree(p['dkms_name'])) if present and p['dkms_version'] else None
+    checked = verify(p, state)
     return dict(os=profile, targets=targets, initramfs_targets=irt,
                 missing_packages=base + headers, secure_boot=secure_boot,
-                signing=signing, refusals=refusals, initramfs_stale=stale, modprobe_content=content, message=message)
+                signing=signing, refusals=refusals, initramfs_stale=stale, modprobe_content=content,
+                modprobe_current=file_is_current(p['modprobe_conf'], content) if present else None,
+                dkms_actions=dkms_actions, activation=activation(p, state, check_mode)['activation'],
+                verify=checked['verify'], verify_message=checked['message'], message=message)
 
 
 def activation(p, state, check_mode):
@@ -337,12 +367,12 @@ def main():
         state = gather_state(dict(
             dkms_name=p['dkms_name'], dkms_version=p['dkms_version'] if present else None, module=p['module'],
             modprobe_conf=p['modprobe_conf'], slave_rename_ok=p['slave_rename_ok'] if present else None,
-            initramfs_kernels=['running'] if p['phase'] == 'verify' and p['initramfs'] else []),
+            initramfs_kernels=['running'] if p['phase'] != 'activation' and p['initramfs'] else []),
             module.get_bin_path, run)  # run reads all the output (see module_utils/host_command.py)
     except KmodError as e:
         module.fail_json(msg=str(e))
     if p['phase'] == 'preflight':
-        out = preflight(p, state, module.get_bin_path, run)
+        out = preflight(p, state, module.get_bin_path, run, module.check_mode)
     elif p['phase'] == 'activation':
         out = activation(p, state, module.check_mode)
     else:

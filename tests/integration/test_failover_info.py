@@ -88,7 +88,10 @@ def test_health_verdict_of_info_and_drift(lab, ansible_run):
     drift_args = dict(common, checks=["slave_name"], check_initramfs=False, modprobe_file="")
     empty = {"netns": lab.name, "master_kinds": ["team"]}       # no group of that kind
     before = lab.names()
-    info, drift, info_empty, info_optional, info_pending, info_module, drift_no_names = ansible_run.many([
+    module_args = dict(empty, require_group=False, slave_rename_ok=True)
+    drift_module_args = dict(module_args, checks=["slave_name"], check_initramfs=False, modprobe_file="")
+    (info, drift, info_empty, info_optional, info_pending, info_module, drift_no_names, drift_module,
+     drift_pending) = ansible_run.many([
         {"module": "virtnet.failover.failover_info", "args": common},
         {"module": "virtnet.failover.failover_drift", "args": drift_args},
         {"module": "virtnet.failover.failover_info", "args": empty},
@@ -96,6 +99,8 @@ def test_health_verdict_of_info_and_drift(lab, ansible_run):
         {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False, slave_rename_ok=True, reboot_pending=True)},
         {"module": "virtnet.failover.failover_info", "args": dict(empty, require_group=False, slave_rename_ok=True)},
         {"module": "virtnet.failover.failover_drift", "args": dict(drift_args, check_names=False)},
+        {"module": "virtnet.failover.failover_drift", "args": drift_module_args},
+        {"module": "virtnet.failover.failover_drift", "args": dict(drift_module_args, reboot_pending=True)},
     ])
     problems = ["master enp2s0 has no primary slave",
                 "master enp3s0 is not UP", "slaves of enp3s0 are not named per policy"]
@@ -111,4 +116,6 @@ def test_health_verdict_of_info_and_drift(lab, ansible_run):
         wanted = ["the loaded failover module is not the patched one"]
     assert info_module["health"] == {"ok": not wanted, "problems": wanted}
     assert drift_no_names["health"] is None and drift_no_names["groups"] == []
+    # the module part and the pending reboot that waives it, the same in both modules
+    assert drift_module["health"] == info_module["health"] and drift_pending["health"] == info_pending["health"]
     assert lab.names() == before

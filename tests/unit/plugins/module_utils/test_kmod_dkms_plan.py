@@ -243,3 +243,21 @@ def test_install_shortfall():
     assert kd.install_shortfall('built', [K1], {K1: 'built'}, N, '1.0.0') is None
     msg = kd.install_shortfall('installed', [K1, K2], {K1: 'installed', K2: 'built'}, N, '1.0.0')
     assert 'did not install %s/1.0.0 for kernel(s) %s although it reported success' % (N, K2) in msg
+
+
+
+def test_pending_actions_empty_only_when_dkms_has_nothing_to_do():
+    # installed for the target, no other version: nothing, so the kmod role does not ask dkms
+    assert kd.pending_actions(N, '1.0.0', [K1], versions(STATUS_INSTALLED)) == []
+    # another kernel to install, an older version to remove
+    assert kd.pending_actions(N, '1.0.0', [K1, K2], versions(STATUS_MIXED)) == [
+        'dkms remove -m %s -v 0.9.0 --all' % N, 'dkms install -m %s -v 1.0.0 -k %s' % (N, K2)]
+    # not added yet (no source needed for the prediction), and broken: both planned from an add
+    fresh = kd.pending_actions(N, '1.0.0', [K1], versions(STATUS_NONE))
+    assert fresh == ['dkms add -m %s -v 1.0.0' % N, 'dkms build -m %s -v 1.0.0 -k %s' % (N, K1),
+                     'dkms install -m %s -v 1.0.0 -k %s' % (N, K1)]
+    assert kd.pending_actions(N, '1.0.0', [K1], versions(STATUS_BROKEN)) == fresh
+    # a new version: the installed one is removed after the new one is built
+    assert kd.pending_actions(N, '1.1.0', [K1], versions(STATUS_INSTALLED)) == [
+        'dkms add -m %s -v 1.1.0' % N, 'dkms build -m %s -v 1.1.0 -k %s' % (N, K1),
+        'dkms remove -m %s -v 1.0.0 --all' % N, 'dkms install -m %s -v 1.1.0 -k %s' % (N, K1)]

@@ -121,3 +121,21 @@ def test_bare_slave_rename_ok_means_true_as_the_kernel_reads_it(tmp_path):
     # a later line overrides an earlier one, as the kernel applies them in order
     path.write_text('options failover slave_rename_ok=0\noptions failover slave_rename_ok=1\n')
     assert mp.modprobe_file_items(str(path), 'failover', True, None, read_modprobe_conf(str(path))) == []
+
+
+def test_file_is_current_needs_content_owner_mode_and_a_regular_file(tmp_path):
+    content = mp.modprobe_file_content('failover', True, 'virtnet-failover', '1.0')
+    path = tmp_path / 'virtnet-failover.conf'
+    me = dict(uid=os.getuid(), gid=os.getgid())
+    assert not mp.file_is_current(str(path), content, **me)  # missing
+    path.write_text(content)
+    path.chmod(0o644)
+    assert mp.file_is_current(str(path), content, **me)
+    assert not mp.file_is_current(str(path), content.replace('=1', '=0'), **me)  # other content
+    assert not mp.file_is_current(str(path), content, uid=me['uid'] + 1, gid=me['gid'])  # other owner
+    path.chmod(0o664)
+    assert not mp.file_is_current(str(path), content, **me)  # other mode
+    path.chmod(0o644)
+    link = tmp_path / 'link.conf'
+    link.symlink_to(path)
+    assert not mp.file_is_current(str(link), content, **me)  # a link is replaced by a file

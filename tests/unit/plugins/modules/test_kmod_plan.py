@@ -64,3 +64,22 @@ def test_bad_input_fails_with_what_to_do(capsys):
     assert res["rc"] == 1 and "has no {kernel}" in res["msg"]
     res = run_main(kmod_plan.main, {"phase": "activation", "targets": ["a/b"]}, capsys)
     assert res["rc"] == 1 and res["msg"] == "invalid kernel name 'a/b': it must be a single name without '/' or '..'"
+
+
+def test_preflight_answers_what_a_run_that_changes_nothing_needs(tmp_path, capsys):
+    conf = tmp_path / "vnfo.conf"
+    args = {"dkms_name": "vnfo-plan-none", "dkms_version": "1.0", "modprobe_conf": str(conf), "initramfs": False}
+    pre = dict(args, phase="preflight", manage_packages=True, secure_boot_check=False, package_query=["printf", ""])
+    res = run_main(kmod_plan.main, pre, capsys)
+    assert res["rc"] == 0 and res["modprobe_current"] is False
+    # nothing in the DKMS tree: add, build and install, read from the tree without running dkms
+    assert res["dkms_actions"] == ["dkms add -m vnfo-plan-none -v 1.0", "dkms build -m vnfo-plan-none -v 1.0 -k %s"
+                                   % RUNNING, "dkms install -m vnfo-plan-none -v 1.0 -k %s" % RUNNING]
+    # the same verdicts as the activation and verify phases give on the same host
+    for phase in ("activation", "verify"):
+        other = run_main(kmod_plan.main, dict(args, phase=phase), capsys)
+        assert res[phase] == other[phase], phase
+    assert res["verify_message"] == other["message"] and not res["verify"]["ok"]
+    conf.write_text(res["modprobe_content"])
+    conf.chmod(0o644)
+    assert run_main(kmod_plan.main, pre, capsys)["modprobe_current"] is (os.getuid() == 0)
