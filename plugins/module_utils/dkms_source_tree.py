@@ -48,8 +48,12 @@ def validate(path, files, state='present', root=SOURCE_ROOT):
     if base.endswith((NEW_SUFFIX, OLD_SUFFIX)):
         raise SourceTreeError("path %r ends with %s or %s, the names used while swapping a tree in: "
                               "use %s/NAME-VERSION" % (path, NEW_SUFFIX, OLD_SUFFIX, root))
-    if state == 'absent':
-        return
+    if state != 'absent':
+        validate_files(files)
+
+
+def validate_files(files):
+    """Check the wanted files; raise SourceTreeError with a message that says what to do."""
     if not isinstance(files, dict) or not files:
         raise SourceTreeError("files must be a non-empty dict of file name -> text content (the whole "
                               "source tree, dkms.conf included)")
@@ -111,6 +115,18 @@ def read_tree(path):
             e['sha256'] = _sha256_file(full)
         tree['files'][name] = e
     return tree
+
+
+def tree_mtime(path):
+    """The newest modification time of the tree at ``path`` and its entries
+    (a deployment swaps a new directory in, so it is the time of the last
+    deployment); None when nothing is there."""
+    try:
+        times = [os.lstat(path).st_mtime]
+        times += [os.lstat(os.path.join(path, n)).st_mtime for n in os.listdir(path)]
+    except OSError:
+        return None
+    return max(times)
 
 
 def leftovers(path):

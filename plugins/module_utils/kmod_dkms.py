@@ -219,11 +219,20 @@ def _has_any_ko(directory):
         return False
 
 
+def _newest_ko_mtime(directory):
+    try:
+        return max(os.lstat(os.path.join(directory, n)).st_mtime for n in os.listdir(directory)
+                   if n.endswith(KO_SUFFIXES))
+    except (OSError, ValueError):
+        return None
+
+
 def read_tree(name, dkms_tree='/var/lib/dkms'):
     """Read the DKMS tree of one module name without running dkms.
 
     Returns the same structure as versions_from_entries(parse_status(...)),
-    plus 'module_dir' per kernel (the DKMS build output directory).
+    plus 'module_dir' per kernel (the DKMS build output directory) and
+    'built_mtime' (the time of its newest module file: when DKMS built it).
     """
     result = {}
     base = os.path.join(dkms_tree, name)
@@ -258,13 +267,15 @@ def read_tree(name, dkms_tree='/var/lib/dkms'):
                     built = _has_any_ko(mdir)
                 if not built:
                     continue
+                built_mtime = _newest_ko_mtime(mdir)
                 link = os.path.join(base, 'kernel-%s-%s' % (kernel, arch))
                 state = 'built'
                 if os.path.islink(link) and os.path.realpath(link) == os.path.realpath(os.path.join(kdir, arch)):
                     state = 'installed'
                 prev = entry['kernels'].get(kernel)
                 if prev is None or STATE_RANK[state] > STATE_RANK[prev['state']]:
-                    entry['kernels'][kernel] = {'state': state, 'arch': arch, 'flags': [], 'module_dir': mdir}
+                    entry['kernels'][kernel] = {'state': state, 'arch': arch, 'flags': [], 'module_dir': mdir,
+                                                'built_mtime': built_mtime}
     return result
 
 
@@ -633,17 +644,30 @@ def install_shortfall(state, kernels, after, name, version):
             "force=true" % (name, version, ', '.join(missing)))
 
 
-def pending_actions(name, version, kernels, versions):
+def stale_builds(versions, version, kernels, source_mtime):
+    """Kernels whose DKMS build of ``version`` (read_tree()) is older than its
+    source tree (``source_mtime``, dkms_source_tree.tree_mtime()): a run
+    replaced the source of the same version and stopped before DKMS rebuilt
+    it, so the build must be redone (``force``)."""
+    if source_mtime is None:
+        return []
+    built = (versions.get(version) or {}).get('kernels') or {}
+    return [k for k in kernels if (built.get(k) or {}).get('built_mtime') is not None
+            and built[k]['built_mtime'] < source_mtime]
+
+
+def pending_actions(name, version, kernels, versions, rebuild=False):
     """The dkms commands that ``state=installed`` with ``remove_other_versions``
     would run for ``kernels``, predicted from ``versions`` (read_tree(): the
     DKMS tree, without running dkms) before the source is deployed.  Empty:
     DKMS has nothing to do, so the kmod role does not ask it.  A version not
     added yet, or broken, is planned as added from its source (the dkms module
-    itself checks that source, or refuses the broken version)."""
+    itself checks that source, or refuses the broken version).  ``rebuild``:
+    the builds are redone (stale_builds())."""
     known = dict(versions)
     lines = []
     if known.get(version, {}).get('state', 'broken') == 'broken':
         lines.append('dkms add -m %s -v %s' % (name, version))
         known[version] = {'state': 'added', 'kernels': {}}
-    plan = plan_actions(name, version, 'installed', kernels, True, known, remove_other_versions=True)
+    plan = plan_actions(name, version, 'installed', kernels, True, known, force=rebuild, remove_other_versions=True)
     return lines + command_lines(plan['steps'])

@@ -111,6 +111,12 @@ options:
   source_dir:
     description: The module's DKMS source directory (its dkms.conf may set a signing tool).
     type: path
+  source_files:
+    description:
+      - O(phase=preflight) with O(state=present) and O(source_dir). The wanted source tree, file name to text
+        content, as M(virtnet.failover.dkms_source) takes it in its O(virtnet.failover.dkms_source#module:files);
+        RV(source_differs) says what that module would change.
+    type: dict
   dkms_changed:
     description:
       - O(phase=activation) only. DKMS installed a module in this run (in check mode, would install one).
@@ -208,6 +214,21 @@ dkms_actions:
   returned: O(phase=preflight)
   type: list
   elements: str
+dkms_stale_builds:
+  description:
+    - Target kernels whose DKMS build of O(dkms_version) is older than O(source_dir) (a run replaced the source of
+      the same version and stopped before DKMS rebuilt it); RV(dkms_actions) then redoes the builds and the role
+      passes C(force) to M(virtnet.failover.dkms). Empty otherwise.
+  returned: O(phase=preflight)
+  type: list
+  elements: str
+source_differs:
+  description:
+    - What M(virtnet.failover.dkms_source) would change in O(source_dir) to make it O(source_files) (its
+      RV(virtnet.failover.dkms_source#module:differs)); empty when the tree is current. Null without O(source_files).
+  returned: O(phase=preflight)
+  type: list
+  elements: dict
 verify_message:
   description: The message of RV(verify) (O(phase=preflight)).
   returned: O(phase=preflight)
@@ -236,12 +257,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtnet.failover.plugins.module_utils import kmod_host, kmod_os, kmod_verdicts
+from ansible_collections.virtnet.failover.plugins.module_utils import dkms_source_tree, kmod_host, kmod_os, kmod_verdicts
 from ansible_collections.virtnet.failover.plugins.module_utils.host_command import run
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import initramfs_path
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import read_initramfs, gather_state
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import KmodError, validate_name
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import pending_actions, read_tree
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import pending_actions, read_tree, stale_builds
 from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import file_is_current, modprobe_file_content
 
 
@@ -285,14 +306,22 @@ def preflight(p, state, get_bin_path, run_command, check_mode):
         ', '.join(base + headers) or 'none')
     content = modprobe_file_content(p['module'], p['slave_rename_ok'], p['dkms_name'], p['dkms_version']) if present else None
     # What this read already answers, so that a run which changes nothing asks the host no more
-    dkms_actions = pending_actions(p['dkms_name'], p['dkms_version'], targets,
-                                   read_tree(p['dkms_name'])) if present and p['dkms_version'] else None
+    dkms_actions, rebuild = None, []
+    if present and p['dkms_version']:
+        tree = read_tree(p['dkms_name'])
+        if p['source_dir']:
+            rebuild = stale_builds(tree, p['dkms_version'], targets,
+                                   dkms_source_tree.tree_mtime(p['source_dir'].rstrip('/')))
+        dkms_actions = pending_actions(p['dkms_name'], p['dkms_version'], targets, tree, rebuild=bool(rebuild))
+    source_differs = None
+    if present and p['source_files'] is not None:
+        source_differs = dkms_source_tree.plan(p['source_dir'].rstrip('/'), p['source_files'])['differs']
     checked = verify(p, state)
     return dict(os=profile, targets=targets, initramfs_targets=irt,
                 missing_packages=base + headers, secure_boot=secure_boot,
                 signing=signing, refusals=refusals, initramfs_stale=stale, modprobe_content=content,
                 modprobe_current=file_is_current(p['modprobe_conf'], content) if present else None,
-                dkms_actions=dkms_actions, activation=activation(p, state, check_mode)['activation'],
+                dkms_actions=dkms_actions, dkms_stale_builds=rebuild, source_differs=source_differs, activation=activation(p, state, check_mode)['activation'],
                 verify=checked['verify'], verify_message=checked['message'], message=message)
 
 
@@ -348,6 +377,7 @@ def main():
             mok_key=dict(type='path', default='/var/lib/dkms/mok.key'),
             mok_cert=dict(type='path', default='/var/lib/dkms/mok.pub'),
             source_dir=dict(type='path'),
+            source_files=dict(type='dict'),
             dkms_changed=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
@@ -360,6 +390,14 @@ def main():
         module.fail_json(msg="package_query is empty: give the command that lists installed packages, "
                          "e.g. [dpkg-query, -W, '-f=${Package}\\t${db:Status-Status}\\n']")
     present = p['state'] == 'present'
+    if present and p['phase'] == 'preflight' and p['source_files'] is not None:
+        if not p['source_dir']:
+            module.fail_json(msg="source_files needs source_dir: the DKMS source directory to compare, "
+                             "/usr/src/NAME-VERSION")
+        try:
+            dkms_source_tree.validate_files(p['source_files'])
+        except dkms_source_tree.SourceTreeError as e:
+            module.fail_json(msg="source_files: %s" % e)
 
     try:
         for k in p['targets'] or []:

@@ -172,3 +172,15 @@ def test_absent_removes_tree_and_leftovers(tmp_path):
     st.apply(path, None, state='absent')
     assert os.listdir(str(tmp_path)) == []
     assert st.plan(path, None, state='absent')['differs'] == []
+
+
+def test_tree_mtime_is_the_newest_of_the_tree_and_its_entries(tmp_path):
+    path = str(tmp_path / 'virtnet-failover-1.0.0')
+    assert st.tree_mtime(path) is None
+    st.deploy(path, FILES, *ME)
+    for name in FILES:
+        os.utime(os.path.join(path, name), (1000, 1000))
+    os.utime(path, (2000, 2000))
+    assert st.tree_mtime(path) == 2000
+    os.utime(os.path.join(path, sorted(FILES)[0]), (3000, 3000))  # a file rewritten in place
+    assert st.tree_mtime(path) == 3000

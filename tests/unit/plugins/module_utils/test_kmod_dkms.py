@@ -235,3 +235,22 @@ def test_read_tree_agrees_with_dkms_status(tmp_path):
         '1.1.0': ('added', {'6.12.48+deb13-amd64': 'built'}),
         '2.0.0': ('added', {}),
     }
+
+
+def test_stale_builds_are_builds_older_than_their_source(tmp_path):
+    k1, k2 = '6.1.0-56-amd64', '6.1.0-58-amd64'
+    tree = _make_tree(tmp_path, kernels=((k1, True), (k2, True)))
+    ko2 = os.path.join(tree, 'virtnet-failover', '1.0.0', k2, 'x86_64', 'module', 'failover.ko')
+    os.utime(ko2, (1000, 1000))  # k2 was built long ago
+    versions = kd.read_tree('virtnet-failover', tree)
+    assert versions['1.0.0']['kernels'][k2]['built_mtime'] == 1000
+    built_k1 = versions['1.0.0']['kernels'][k1]['built_mtime']
+    # the source replaced after k2's build and before k1's: k2 is rebuilt, k1 is not
+    assert kd.stale_builds(versions, '1.0.0', [k1, k2], 2000) == [k2]
+    assert kd.stale_builds(versions, '1.0.0', [k1, k2], built_k1 + 1) == [k1, k2]
+    assert kd.stale_builds(versions, '1.0.0', [k1, k2], None) == []      # no source tree
+    assert kd.stale_builds(versions, '2.0.0', [k1, k2], 2000) == []      # not built: nothing to redo
+    # the rebuild is planned: unbuild, build and install again
+    assert kd.pending_actions('virtnet-failover', '1.0.0', [k2], versions, rebuild=True) == [
+        'dkms unbuild -m virtnet-failover -v 1.0.0 -k %s' % k2, 'dkms build -m virtnet-failover -v 1.0.0 -k %s' % k2,
+        'dkms install -m virtnet-failover -v 1.0.0 -k %s' % k2]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.virtnet.failover.plugins.module_utils import kmod_os
+from ansible_collections.virtnet.failover.plugins.module_utils import dkms_source_tree, kmod_os
 from ansible_collections.virtnet.failover.plugins.modules import kmod_plan
 from module_run import run_main
 
@@ -83,3 +83,22 @@ def test_preflight_answers_what_a_run_that_changes_nothing_needs(tmp_path, capsy
     conf.write_text(res["modprobe_content"])
     conf.chmod(0o644)
     assert run_main(kmod_plan.main, pre, capsys)["modprobe_current"] is (os.getuid() == 0)
+
+
+def test_preflight_compares_the_source_tree_as_dkms_source_would(tmp_path, capsys):
+    src = tmp_path / "virtnet-failover-1.0"
+    files = {"dkms.conf": 'PACKAGE_NAME="virtnet-failover"\nPACKAGE_VERSION="1.0"\n', "failover.c": "int x;\n"}
+    pre = {"phase": "preflight", "dkms_name": "vnfo-plan-none", "dkms_version": "1.0", "initramfs": False,
+           "modprobe_conf": str(tmp_path / "vnfo.conf"), "manage_packages": True, "secure_boot_check": False,
+           "package_query": ["printf", ""], "source_dir": str(src), "source_files": files}
+    res = run_main(kmod_plan.main, pre, capsys)
+    assert res["rc"] == 0 and [(d["what"], d["name"]) for d in res["source_differs"]] == [("missing", ".")]
+    assert res["dkms_stale_builds"] == []  # nothing built
+    dkms_source_tree.deploy(str(src), files, 0, 0)  # as the role deploys it (the unit tests run as root)
+    assert run_main(kmod_plan.main, pre, capsys)["source_differs"] == []
+    changed = dict(files, **{"failover.c": "int y;\n"})
+    res = run_main(kmod_plan.main, dict(pre, source_files=changed), capsys)
+    assert [(d["what"], d["name"]) for d in res["source_differs"]] == [("changed", "failover.c")]
+    # bad input says what to do and reads nothing
+    res = run_main(kmod_plan.main, dict(pre, source_files={"a/b": "x"}), capsys)
+    assert res["rc"] == 1 and res["msg"].startswith("source_files: file name 'a/b' is not a plain file name")
