@@ -90,8 +90,7 @@ def test_health_verdict_of_info_and_drift(lab, ansible_run):
     before = lab.names()
     module_args = dict(empty, require_group=False, slave_rename_ok=True)
     drift_module_args = dict(module_args, checks=["slave_name"], check_initramfs=False, modprobe_file="")
-    (info, drift, info_empty, info_optional, info_pending, info_module, drift_no_names, drift_module,
-     drift_pending) = ansible_run.many([
+    results = ansible_run.many([
         {"module": "virtnet.failover.failover_info", "args": common},
         {"module": "virtnet.failover.failover_drift", "args": drift_args},
         {"module": "virtnet.failover.failover_info", "args": empty},
@@ -102,6 +101,8 @@ def test_health_verdict_of_info_and_drift(lab, ansible_run):
         {"module": "virtnet.failover.failover_drift", "args": drift_module_args},
         {"module": "virtnet.failover.failover_drift", "args": dict(drift_module_args, reboot_pending=True)},
     ])
+    (info, drift, info_empty, info_optional, info_pending, info_module, drift_no_names, drift_module,
+     drift_pending) = results
     problems = ["master enp2s0 has no primary slave",
                 "master enp3s0 is not UP", "slaves of enp3s0 are not named per policy"]
     assert info["health"] == {"ok": False, "problems": problems}, info

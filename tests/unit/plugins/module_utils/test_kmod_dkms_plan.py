@@ -245,7 +245,6 @@ def test_install_shortfall():
     assert 'did not install %s/1.0.0 for kernel(s) %s although it reported success' % (N, K2) in msg
 
 
-
 def test_pending_actions_empty_only_when_dkms_has_nothing_to_do():
     # installed for the target, no other version: nothing, so the kmod role does not ask dkms
     assert kd.pending_actions(N, '1.0.0', [K1], versions(STATUS_INSTALLED)) == []
