@@ -98,7 +98,10 @@ def ssh_env(timing_file=None, **extra):
     os.makedirs(cp, exist_ok=True)
     env = ansible_env(
         ANSIBLE_PIPELINING="True",
-        ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=600s -o UserKnownHostsFile=/dev/null "
+        # ServerAliveInterval: a connection the guest dropped while it rebooted (QEMU user networking keeps
+        # the host side open) fails in a minute instead of holding the reboot task until its timeout
+        ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=600s -o ServerAliveInterval=15 "
+                         "-o ServerAliveCountMax=4 -o UserKnownHostsFile=/dev/null "
                          "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
         ANSIBLE_SSH_CONTROL_PATH_DIR=cp, ANSIBLE_TIMEOUT="60",
         ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="vnfo_timing",
