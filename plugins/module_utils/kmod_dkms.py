@@ -666,7 +666,7 @@ def pending_actions(name, version, kernels, versions, rebuild=False):
     the builds are redone (stale_builds())."""
     known = dict(versions)
     lines = []
-    if known.get(version, {}).get('state', 'broken') == 'broken':
+    if version not in known or known[version]['state'] == 'broken':
         lines.append('dkms add -m %s -v %s' % (name, version))
         known[version] = {'state': 'added', 'kernels': {}}
     plan = plan_actions(name, version, 'installed', kernels, True, known, force=rebuild, remove_other_versions=True)

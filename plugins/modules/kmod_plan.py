@@ -321,7 +321,8 @@ def preflight(p, state, get_bin_path, run_command, check_mode):
                 missing_packages=base + headers, secure_boot=secure_boot,
                 signing=signing, refusals=refusals, initramfs_stale=stale, modprobe_content=content,
                 modprobe_current=file_is_current(p['modprobe_conf'], content) if present else None,
-                dkms_actions=dkms_actions, dkms_stale_builds=rebuild, source_differs=source_differs, activation=activation(p, state, check_mode)['activation'],
+                dkms_actions=dkms_actions, dkms_stale_builds=rebuild, source_differs=source_differs,
+                activation=activation(p, state, check_mode)['activation'],
                 verify=checked['verify'], verify_message=checked['message'], message=message)
 
 
