@@ -188,8 +188,8 @@ def measure_drift_vs_ping(res, inventory, tmp, hosts, pairs, forks):
     ratio = dw / pw
     res.note("drift.yml / ping play: of drift's %.1f s over ping, the host task takes %.1f s more than the ping task "
              "(templating the policy arguments per host, the larger module payload and result, the module body), the "
-             "other per-host tasks %.1f s (the node_exporter textfile task, skipped per host unless "
-             "failover_drift_textfile_dir is set), the controller's report tasks %.1f s; start-up and the rest "
+             "other per-host tasks %.1f s (drift.yml has none: the host task writes the node_exporter textfile "
+             "itself), the controller's report tasks %.1f s; start-up and the rest "
              "%.1f s against ping's %.1f s (medians of each part, so they need not add up); measured on a machine "
              "shared with other jobs' QEMU guests, where only the side-by-side ratios hold, not the absolute times"
              % (dw - pw, host - median(ping_task), per_host, report, rest, pw - median(ping_task)))

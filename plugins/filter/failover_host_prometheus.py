@@ -51,15 +51,15 @@ import time
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.virtnet.failover.plugins.filter.fleet_report import KIND_ORDER, _entry
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import host_metrics
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import KIND_ORDER, host_entry
 
 
 def failover_host_prometheus(result, checked_at=None, require_group=True):
     if not isinstance(result, dict):
         raise AnsibleFilterError("failover_host_prometheus expects the registered result of "
                                  "virtnet.failover.failover_drift, got %s" % type(result).__name__)
-    entry = _entry("localhost", result, require_group=bool(require_group))
+    entry = host_entry("localhost", result, require_group=bool(require_group))
     return host_metrics(entry, time.time() if checked_at is None else float(checked_at), KIND_ORDER)
 
 

@@ -101,7 +101,10 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import group_problems
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import (  # noqa: F401 (KIND_ORDER re-exported)
+    KIND_ORDER,
+    host_entry,
+)
 
 try:
     import jmespath
@@ -111,9 +114,6 @@ else:
     HAS_JMESPATH = True
 
 FORMAT = "virtnet.failover.fleet_report/1"
-KIND_ORDER = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
-              "modprobe_file", "modprobe_bad_option", "initramfs", "slave_name")
-ITEM_KEYS = ("kind", "subject", "expected", "actual", "message", "remedy")
 
 Q_STATUS_COUNT = "length(hosts[?status=='%s'])"
 Q_ALL_ITEMS = "hosts[].drift[]"
@@ -137,57 +137,6 @@ def _lit(value):
     return to_text(value).replace("\\", "\\\\").replace("'", "\\'")
 
 
-FACT_KEYS = ("running_kernel", "next_boot_kernel", "dkms_version", "module_mechanism", "patched_module_loaded",
-             "slave_rename_ok", "groups", "groups_healthy", "group_problems")
-
-
-def _facts(result, require_group=True):
-    """The facts of a failover_drift result (or of a rollout record that copied some of them)."""
-    if not isinstance(result, dict):
-        return {}
-    facts = {k: result.get(k) for k in ("running_kernel", "next_boot_kernel", "dkms_version")}
-    loaded = result.get("loaded_module")
-    if isinstance(loaded, dict):
-        facts["module_mechanism"] = loaded.get("live_rename")
-        facts["patched_module_loaded"] = bool(loaded.get("loaded") and loaded.get("patched"))
-        facts["slave_rename_ok"] = loaded.get("slave_rename_ok")
-    if isinstance(result.get("groups"), list):
-        problems = group_problems(result["groups"], require_group)
-        facts.update(groups=len(result["groups"]), groups_healthy=not problems, group_problems=problems)
-    return facts
-
-
-def _entry(host, result, fallbacks=(), require_group=True):
-    """The report entry of ``host``: facts from ``result``, else from the first of ``fallbacks`` that has them."""
-    entry = {"host": host, "status": "ok", "message": "", "drift": []}
-    entry.update(dict.fromkeys(FACT_KEYS))
-    for source in [_facts(result, require_group)] + [_facts(f, require_group) for f in fallbacks]:
-        entry.update({k: v for k, v in source.items() if v is not None and entry[k] is None})
-    if result is None or not isinstance(result, dict):
-        entry.update(status="unreachable", message="no result from this host (unreachable or not run)")
-        return entry
-    if result.get("unreachable"):
-        entry.update(status="unreachable", message=to_text(result.get("msg") or "host unreachable"))
-        return entry
-    if result.get("skipped") and "drift" not in result:
-        entry.update(status="skipped", message=to_text(result.get("skip_reason") or "skipped"))
-        return entry
-    if result.get("failed"):
-        entry.update(status=to_text(result.get("status") or "failed"), message=to_text(result.get("msg") or "failed"))
-        return entry
-    drift = []
-    for item in result.get("drift") or []:
-        drift.append({k: (to_text(item.get(k)) if item.get(k) is not None else "") for k in ITEM_KEYS})
-    entry["drift"] = drift
-    if result.get("status"):
-        entry["status"] = to_text(result["status"])
-        entry["message"] = to_text(result.get("msg") or "")
-    elif drift:
-        entry["status"] = "drift"
-        entry["message"] = "%d drift item%s" % (len(drift), "" if len(drift) == 1 else "s")
-    return entry
-
-
 def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Failover fleet drift report", facts=None,
                  require_group=True):
     """Build the report dict (see DOCUMENTATION)."""
@@ -203,7 +152,7 @@ def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Fai
     if not isinstance(facts, (list, tuple)) or not all(isinstance(f, dict) for f in facts):
         raise AnsibleFilterError("fleet_report: facts must be a mapping of host name -> failover_drift result, or a "
                                  "list of such mappings; got %s" % type(facts).__name__)
-    data = {"hosts": [_entry(h, results.get(h), [f.get(h) for f in facts], require_group) for h in names]}
+    data = {"hosts": [host_entry(h, results.get(h), [f.get(h) for f in facts], require_group) for h in names]}
 
     kinds_seen = _q(Q_KINDS, data) or []
     order = {k: n for n, k in enumerate(KIND_ORDER)}

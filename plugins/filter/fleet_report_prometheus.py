@@ -47,7 +47,8 @@ import time
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.virtnet.failover.plugins.filter.fleet_report import FORMAT, KIND_ORDER
+from ansible_collections.virtnet.failover.plugins.filter.fleet_report import FORMAT
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import KIND_ORDER
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import fleet_metrics
 
 

@@ -13,7 +13,8 @@ version_added: 1.0.0
 description:
   - One call per host that compares the state of the patched C(failover) kernel module and of the failover
     slave names with a policy given as options, and returns a list of drift items.
-  - Never changes anything; RV(changed) is always false, also outside check mode.
+  - Never changes the host's failover state; RV(changed) is always false, also outside check mode. The one file
+    it may write is the node_exporter textfile that O(textfile_dir) asks for.
   - "Checked, each with a stable C(kind):"
   - C(module_builtin) - failover is built into the running kernel, so no DKMS module can replace it.
   - C(dkms_running_kernel) - the DKMS module O(dkms_name) (version O(dkms_version)) is not installed for the
@@ -47,7 +48,7 @@ requirements:
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    description: Runs the same checks in check mode; writes no O(textfile_dir) file.
   diff_mode:
     support: none
     description: Read-only module, nothing to show in diff mode.
@@ -111,6 +112,20 @@ options:
         do not change.
     type: bool
     default: false
+  textfile_dir:
+    description:
+      - node_exporter's textfile-collector directory (its C(--collector.textfile.directory)). When set, the module
+        writes the metrics of this check to C(virtnet_failover.prom) there, as
+        P(virtnet.failover.failover_host_prometheus#filter) renders them, also when the check fails
+        (C(virtnet_failover_check_success 0)).
+      - The file is written atomically (a temporary file in the same directory, renamed over it) and rewritten
+        every run, because it carries the time of the check; that is not counted as a change. Nothing is written
+        in check mode.
+      - The directory must exist and the path must be absolute; otherwise the module fails before it checks
+        anything, and writes nothing.
+      - Empty writes no file.
+    type: path
+    default: ""
 notes:
   - The playbook C(virtnet.failover.drift) calls this module once per host and turns the results into a fleet
     report with the P(virtnet.failover.fleet_report#filter) filter.
@@ -218,6 +233,12 @@ health:
   returned: always
   type: dict
   sample: {ok: false, problems: ["master enp1s0 has no primary slave"]}
+textfile:
+  description: The node_exporter textfile written (in check mode, the one that would be written); null without
+    O(textfile_dir).
+  returned: always
+  type: str
+  sample: /var/lib/prometheus/node-exporter/virtnet_failover.prom
 elapsed_seconds:
   description: Time spent.
   returned: always
@@ -225,6 +246,7 @@ elapsed_seconds:
   sample: 0.21
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -242,8 +264,10 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_common i
     policy_from_params,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import health
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import host_metrics
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import ROLES, PolicyError
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import FailoverError
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import KIND_ORDER, host_entry
 # every kernel-module fact (DKMS tree, next-boot kernel, /sys/module, built-in, .ko, initramfs, modprobe.d)
 # is read by kmod_state, the reader kmod_info and kmod_plan use; Paths and gather_kmod are its names here
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import HostPaths as Paths, gather_kmod
@@ -257,9 +281,14 @@ from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy i
     drift_item,
     modprobe_file_items,
 )
+from ansible_collections.virtnet.failover.plugins.module_utils.textfile_collector import (
+    as_bytes,
+    refusal,
+    write_if_changed,
+)
 
-KINDS = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
-         "modprobe_file", "modprobe_bad_option", "initramfs", "slave_name")
+KINDS = KIND_ORDER
+TEXTFILE_NAME = "virtnet_failover.prom"
 
 
 def _bool_text(value):
@@ -393,38 +422,74 @@ def argument_spec():
         checks=dict(type="list", elements="str", choices=list(KINDS)),
         require_group=dict(type="bool", default=True),
         reboot_pending=dict(type="bool", default=False),
+        textfile_dir=dict(type="path", default=""),
     )
     spec.update(common_argument_spec())  # netns, master_kinds and the naming policy, as failover_info
     return spec
 
 
+class Textfile:
+    """The node_exporter textfile of this check (O(textfile_dir)), or nothing when it is not asked for."""
+
+    def __init__(self, module):
+        self.module = module
+        directory = module.params["textfile_dir"]
+        self.path = os.path.join(directory, TEXTFILE_NAME) if directory else None
+
+    def refusal(self):
+        return refusal(self.path, "") if self.path else None
+
+    def write(self, result):
+        """Write the metrics of ``result`` (a failover_drift result, failed ones too); the path, or None.
+
+        Output of the check that carries its time, so it is rewritten every run and never counted as a
+        change; nothing is written in check mode.
+        """
+        if not self.path:
+            return None
+        entry = host_entry("localhost", result, require_group=self.module.params["require_group"])
+        write_if_changed(self.module, self.path, as_bytes(host_metrics(entry, time.time(), KIND_ORDER)), changed=True)
+        return self.path
+
+    def fail(self, msg, **kwargs):
+        """fail_json, after writing the metrics of the failed check (check_success 0)."""
+        self.write(dict(failed=True, msg=msg))
+        self.module.fail_json(msg=msg, changed=False, **kwargs)
+
+
 def run(module, paths=None):
     t0 = time.monotonic()
     params = module.params
+    textfile = Textfile(module)
+    refused = textfile.refusal()
+    if refused:
+        module.fail_json(msg="textfile_dir: %s; nothing was checked or written" % refused, changed=False)
     try:
         validate_dkms_module(params["module"], params["dkms_name"], params["dkms_version"])
     except KmodError as exc:
-        module.fail_json(msg=str(exc), changed=False)
+        textfile.fail(str(exc))
     groups, names_read = [], False
     if params["check_names"] and (not params["checks"] or "slave_name" in params["checks"]):
         if not HAS_PYROUTE2:
-            module.fail_json(msg=missing_required_lib("pyroute2") + " (or set check_names: false)",
-                             exception=PYROUTE2_IMPORT_ERROR, changed=False)
+            textfile.fail(missing_required_lib("pyroute2") + " (or set check_names: false)",
+                          exception=PYROUTE2_IMPORT_ERROR)
         try:
             policy = policy_from_params(params)
             scan = Scan(params["netns"], params["master_kinds"])
             groups, names_read = groups_report(scan, policy), True
         except (PolicyError, FailoverError) as exc:
-            module.fail_json(msg="cannot check slave names: %s" % exc, changed=False)
+            textfile.fail("cannot check slave names: %s" % exc)
     facts = gather_kmod(params, paths or Paths())
     items = evaluate(params, facts, groups)
     host_health = health(groups, facts["loaded_module"], params["require_group"], params["slave_rename_ok"],
                          params["reboot_pending"]) if names_read else None
-    module.exit_json(
+    result = dict(
         changed=False, drift=items, drift_kinds=sorted({i["kind"] for i in items}),
         running_kernel=facts["running_kernel"], next_boot_kernel=facts["next_boot_kernel"],
         dkms_version=facts["dkms_version"], kernels=facts["kernels"], loaded_module=facts["loaded_module"],
-        initramfs=facts["initramfs"], groups=groups, health=host_health, elapsed_seconds=round(time.monotonic() - t0, 4))
+        initramfs=facts["initramfs"], groups=groups, health=host_health)
+    result["textfile"] = textfile.write(result)
+    module.exit_json(elapsed_seconds=round(time.monotonic() - t0, 4), **result)
 
 
 def main():

@@ -72,36 +72,15 @@ size:
   sample: 1843
 """
 
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import exposition_problems
-
-
-def read(path):
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
-
-
-def write_atomically(module, path, data):
-    """Temporary file (no .prom suffix) in the same directory, fsync, rename over ``path``."""
-    directory, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % name, suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        module.atomic_move(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from ansible_collections.virtnet.failover.plugins.module_utils.textfile_collector import (
+    as_bytes,
+    read,
+    refusal,
+    write_if_changed,
+)
 
 
 def main():
@@ -113,36 +92,17 @@ def main():
         ),
         supports_check_mode=True,
     )
-    path = module.params["path"]
-    directory = os.path.dirname(path) or "."
-    if not os.path.isabs(path):
-        module.fail_json(msg="path %s must be absolute: give the full path in node_exporter's textfile directory"
-                         % path, path=path, size=0)
-    if not path.endswith(".prom"):
-        module.fail_json(msg="path %s must end in .prom: node_exporter's textfile collector reads only *.prom files"
-                         % path, path=path, size=0)
-    if not os.path.isdir(directory):
-        module.fail_json(msg="directory %s does not exist: give the directory node_exporter reads "
-                         "(its --collector.textfile.directory) or create it first" % directory, path=path, size=0)
-    content = module.params["content"]
-    problems = exposition_problems(content)
-    if problems:
-        module.fail_json(msg="content is not in the Prometheus text format, so node_exporter would drop the file: %s; "
-                         "nothing was written" % "; ".join(problems), path=path, size=0)
-    if not content.endswith("\n"):
-        content += "\n"
-    data = to_bytes(content)
+    path, content = module.params["path"], module.params["content"]
+    refused = refusal(path, content)
+    if refused:
+        module.fail_json(msg=refused, path=path, size=0)
+    data = as_bytes(content)
     before = read(path)
-    changed = before != data
-    result = dict(changed=changed, path=path, size=len(data))
+    result = dict(changed=before != data, path=path, size=len(data))
     if module._diff:
         result["diff"] = {"before_header": path, "after_header": path,
-                          "before": "" if before is None else to_text(before), "after": content}
-    if changed and not module.check_mode:
-        write_atomically(module, path, data)
-    if os.path.exists(path) and not module.check_mode:
-        file_args = module.load_file_common_arguments(dict(path=path, mode=module.params["mode"]))
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+                          "before": "" if before is None else to_text(before), "after": to_text(data)}
+    result["changed"] = write_if_changed(module, path, data, module.params["mode"], changed=result["changed"])
     module.exit_json(**result)
 
 

@@ -137,8 +137,13 @@ def test_check_mode_writes_no_host_textfile(fleet, tmp_path):  # noqa: F811
 
 
 def test_missing_textfile_dir_is_refused(fleet, tmp_path):  # noqa: F811
+    """Every host's check fails before it reads anything; the report names the directory; the run fails."""
     missing = tmp_path / "no-node-exporter-here"
-    with pytest.raises(AssertionError, match="no JSON report") as exc:
-        run_drift(fleet, tmp_path, extra_vars={"failover_drift_textfile_dir": str(missing)})
-    assert "directory %s does not exist: give the directory node_exporter reads" % missing in str(exc.value)
+    run = run_drift(fleet, tmp_path, extra_vars={"failover_drift_textfile_dir": str(missing)})
+    assert run.rc == 2, run.output[-4000:]
+    message = "directory %s does not exist: give the directory node_exporter reads" % missing
+    for host in HOSTS:
+        entry = run.host(host)
+        assert entry["status"] == "failed" and message in entry["message"], entry
+        assert entry["drift"] == [] and entry["running_kernel"] is None, entry  # nothing was read
     assert not missing.exists()

@@ -401,6 +401,63 @@ def test_module_on_this_host_names_check(host, capsys, monkeypatch):
     assert res["rc"] == 0 and res["groups"] == [] and res["drift"] == []
 
 
+@pytest.fixture
+def prom_dir(tmp_path):
+    """node_exporter's textfile directory, beside the fake host tree."""
+    directory = tmp_path / "node-exporter"
+    directory.mkdir()
+    return directory
+
+
+def prom_samples(path):
+    with open(path) as fh:
+        return dict(line.rstrip("\n").rsplit(" ", 1) for line in fh if line.strip() and not line.startswith("#"))
+
+
+def test_textfile_carries_the_metrics_of_the_check(host, prom_dir, capsys, monkeypatch):
+    """textfile_dir: the check's own metrics, rewritten every run, never counted as a change."""
+    os.unlink(host.modprobe)
+    args = {"check_names": False, "slave_rename_ok": True, "dkms_version": "1.0.0", "modprobe_file": host.modprobe,
+            "textfile_dir": str(prom_dir)}
+    res = run_module(args, capsys, monkeypatch, host)
+    path = str(prom_dir / fd.TEXTFILE_NAME)
+    assert res["rc"] == 0 and res["changed"] is False and res["textfile"] == path
+    assert os.listdir(str(prom_dir)) == [fd.TEXTFILE_NAME]  # no temporary file left
+    assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+    samples = prom_samples(path)
+    assert samples["virtnet_failover_check_success"] == "1"
+    assert samples['virtnet_failover_drift_items{kind="modprobe_file"}'] == "1"
+    assert samples['virtnet_failover_drift_items{kind="slave_name"}'] == "0"
+    first = samples["virtnet_failover_last_check_timestamp_seconds"]
+    res = run_module(args, capsys, monkeypatch, host)
+    assert res["changed"] is False and prom_samples(path)["virtnet_failover_last_check_timestamp_seconds"] != first
+
+
+def test_textfile_of_a_failed_check_says_so(host, prom_dir, capsys, monkeypatch):
+    res = run_module({"standby_template": "{mastr}x", "textfile_dir": str(prom_dir)}, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and "unknown placeholder {mastr}" in res["msg"]
+    assert prom_samples(str(prom_dir / fd.TEXTFILE_NAME))["virtnet_failover_check_success"] == "0"
+
+
+def test_textfile_not_written_in_check_mode(host, prom_dir, capsys, monkeypatch):
+    res = run_module({"check_names": False, "modprobe_file": host.modprobe, "textfile_dir": str(prom_dir),
+                      "_ansible_check_mode": True}, capsys, monkeypatch, host)
+    assert res["rc"] == 0 and res["textfile"] == str(prom_dir / fd.TEXTFILE_NAME)
+    assert os.listdir(str(prom_dir)) == []
+
+
+@pytest.mark.parametrize("directory, message", [
+    ("relative/dir", "must be absolute"),
+    ("/nonexistent-vnfo-textfile", "directory /nonexistent-vnfo-textfile does not exist: give the directory "
+     "node_exporter reads"),
+])
+def test_textfile_dir_refused_before_the_check(host, capsys, monkeypatch, directory, message):
+    monkeypatch.setattr(fd, "gather_kmod", lambda *a: pytest.fail("the host was read after a refused textfile_dir"))
+    res = run_module({"check_names": False, "textfile_dir": directory}, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and message in res["msg"] and "nothing was checked or written" in res["msg"]
+    assert not os.path.exists(directory)
+
+
 def test_bad_failover_options_anywhere_in_modprobe_config(host):
     write(host.p("/usr/lib/modprobe.d/vendor.conf"), "options failover slave_rename_ok=bogus\n")
     write(host.p("/run/modprobe.d/tuning.conf"), "options failover live_rename=notifier\n")
