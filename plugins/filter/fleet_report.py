@@ -101,7 +101,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import (  # noqa: F401 (KIND_ORDER re-exported)
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import (
     KIND_ORDER,
     host_entry,
 )

@@ -457,13 +457,9 @@ class Textfile:
         self.module.fail_json(msg=msg, changed=False, **kwargs)
 
 
-def run(module, paths=None):
-    t0 = time.monotonic()
+def check(module, textfile, paths=None):
+    """The failover_drift result of this host (fails through ``textfile``, which records the failure)."""
     params = module.params
-    textfile = Textfile(module)
-    refused = textfile.refusal()
-    if refused:
-        module.fail_json(msg="textfile_dir: %s; nothing was checked or written" % refused, changed=False)
     try:
         validate_dkms_module(params["module"], params["dkms_name"], params["dkms_version"])
     except KmodError as exc:
@@ -483,11 +479,24 @@ def run(module, paths=None):
     items = evaluate(params, facts, groups)
     host_health = health(groups, facts["loaded_module"], params["require_group"], params["slave_rename_ok"],
                          params["reboot_pending"]) if names_read else None
-    result = dict(
+    return dict(
         changed=False, drift=items, drift_kinds=sorted({i["kind"] for i in items}),
         running_kernel=facts["running_kernel"], next_boot_kernel=facts["next_boot_kernel"],
         dkms_version=facts["dkms_version"], kernels=facts["kernels"], loaded_module=facts["loaded_module"],
         initramfs=facts["initramfs"], groups=groups, health=host_health)
+
+
+def run(module, paths=None):
+    t0 = time.monotonic()
+    textfile = Textfile(module)
+    refused = textfile.refusal()
+    if refused:
+        module.fail_json(msg="textfile_dir: %s; nothing was checked or written" % refused, changed=False)
+    try:
+        result = check(module, textfile, paths)
+    except Exception as exc:  # a crash of the check is a failed check for the metrics too; the traceback stands
+        textfile.write(dict(failed=True, msg="failover_drift crashed: %s" % exc))
+        raise
     result["textfile"] = textfile.write(result)
     module.exit_json(elapsed_seconds=round(time.monotonic() - t0, 4), **result)
 

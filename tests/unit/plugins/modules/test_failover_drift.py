@@ -439,6 +439,16 @@ def test_textfile_of_a_failed_check_says_so(host, prom_dir, capsys, monkeypatch)
     assert prom_samples(str(prom_dir / fd.TEXTFILE_NAME))["virtnet_failover_check_success"] == "0"
 
 
+def test_textfile_of_a_crashed_check_says_so(host, prom_dir, capsys, monkeypatch):
+    """An unexpected error still leaves check_success 0 behind, and the error itself propagates."""
+    def broken(*_args):
+        raise OSError("disk on fire")
+    monkeypatch.setattr(fd, "gather_kmod", broken)
+    with pytest.raises(OSError, match="disk on fire"):
+        run_module({"check_names": False, "textfile_dir": str(prom_dir)}, capsys, monkeypatch, host)
+    assert prom_samples(str(prom_dir / fd.TEXTFILE_NAME))["virtnet_failover_check_success"] == "0"
+
+
 def test_textfile_not_written_in_check_mode(host, prom_dir, capsys, monkeypatch):
     res = run_module({"check_names": False, "modprobe_file": host.modprobe, "textfile_dir": str(prom_dir),
                       "_ansible_check_mode": True}, capsys, monkeypatch, host)
