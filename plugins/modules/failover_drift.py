@@ -105,6 +105,13 @@ options:
     description: A host without any failover group is not healthy (RV(health)).
     type: bool
     default: true
+  require_healthy:
+    description:
+      - Fail the module unless the host is healthy (RV(health) C(ok)), with C(health check failed:) and the
+        problems in the message, or with why the host could not be read. The result keeps every return value.
+      - The rollout's health check after a host was rolled out uses it; the drift report does not.
+    type: bool
+    default: false
   reboot_pending:
     description:
       - A reboot that activates the module is pending (the C(virtnet.failover.kmod) role's C(kmod_reboot_pending)),
@@ -233,6 +240,12 @@ health:
   returned: always
   type: dict
   sample: {ok: false, problems: ["master enp1s0 has no primary slave"]}
+converged:
+  description: The host needs nothing (RV(drift) is empty and RV(health) is C(ok)); the rollout leaves such a host
+    alone.
+  returned: always
+  type: bool
+  sample: true
 textfile:
   description: The node_exporter textfile written (in check mode, the one that would be written); null without
     O(textfile_dir).
@@ -421,6 +434,7 @@ def argument_spec():
         check_names=dict(type="bool", default=True),
         checks=dict(type="list", elements="str", choices=list(KINDS)),
         require_group=dict(type="bool", default=True),
+        require_healthy=dict(type="bool", default=False),
         reboot_pending=dict(type="bool", default=False),
         textfile_dir=dict(type="path", default=""),
     )
@@ -454,7 +468,21 @@ class Textfile:
     def fail(self, msg, **kwargs):
         """fail_json, after writing the metrics of the failed check (check_success 0)."""
         self.write(dict(failed=True, msg=msg))
-        self.module.fail_json(msg=msg, changed=False, **kwargs)
+        self.module.fail_json(msg=health_failure(self.module.params, msg), changed=False, **kwargs)
+
+
+def health_failure(params, why):
+    """The message of a failed check: with O(require_healthy), a failed health check."""
+    return "health check failed: %s" % why if params["require_healthy"] else why
+
+
+def unhealthy(result):
+    """Why the host of a check result is not healthy, or None when it is."""
+    if result["health"] is None:
+        return "the failover groups were not read (check_names: false or a checks list without slave_name)"
+    if not result["health"]["ok"]:
+        return "; ".join(result["health"]["problems"])
+    return None
 
 
 def check(module, textfile, paths=None):
@@ -483,7 +511,8 @@ def check(module, textfile, paths=None):
         changed=False, drift=items, drift_kinds=sorted({i["kind"] for i in items}),
         running_kernel=facts["running_kernel"], next_boot_kernel=facts["next_boot_kernel"],
         dkms_version=facts["dkms_version"], kernels=facts["kernels"], loaded_module=facts["loaded_module"],
-        initramfs=facts["initramfs"], groups=groups, health=host_health)
+        initramfs=facts["initramfs"], groups=groups, health=host_health,
+        converged=not items and host_health is not None and host_health["ok"])
 
 
 def run(module, paths=None):
@@ -498,6 +527,10 @@ def run(module, paths=None):
         textfile.write(dict(failed=True, msg="failover_drift crashed: %s" % exc))
         raise
     result["textfile"] = textfile.write(result)
+    why = unhealthy(result) if module.params["require_healthy"] else None
+    if why:
+        module.fail_json(msg=health_failure(module.params, why), elapsed_seconds=round(time.monotonic() - t0, 4),
+                         **result)
     module.exit_json(elapsed_seconds=round(time.monotonic() - t0, 4), **result)
 
 

@@ -144,42 +144,11 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink 
 PYROUTE2_IMPORT_ERROR = pyroute2_missing_error()
 HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
 
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (
-    Scan,
-    common_argument_spec,
-    groups_report,
-    kernel_module_state,
-    policy_from_params,
+from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import common_argument_spec
+from ansible_collections.virtnet.failover.plugins.module_utils.slave_name_enforcement import (
+    EnforcementFailed,
+    enforce,
 )
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import (
-    ROLES,
-    PolicyError,
-    diff_text,
-    order_renames,
-    plan_renames,
-)
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import (
-    FailoverError,
-    NetlinkError,
-)
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_rename import (
-    RenameFailed,
-    execute,
-)
-
-
-def names_by_group(groups, plan=None):
-    """[(master, {role: name})] with ``plan`` applied."""
-    new = {(r.master, r.role): r.new for r in plan or ()}
-    out = []
-    for group in groups:
-        roles = {}
-        for role in ROLES:
-            link = group.slave(role)
-            if link is not None:
-                roles[role] = new.get((group.master.name, role), link.name)
-        out.append((group.master.name, roles))
-    return out
 
 
 def main():
@@ -191,57 +160,10 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
-    params = module.params
-    result = dict(changed=False, renames=[], bounced=[], groups=[], netns=params["netns"])
     try:
-        policy = policy_from_params(params)
-        scan = Scan(params["netns"], params["master_kinds"], keep_socket=True)
-    except (PolicyError, FailoverError) as exc:
-        module.fail_json(msg=str(exc), **result)
-
-    try:
-        groups = scan.groups
-        all_masters = [g.master.name for g in groups]
-        problems = [scan.describe_master(m) for m in params["masters"] if m not in all_masters]
-        if params["masters"]:
-            groups = [g for g in groups if g.master.name in params["masters"]]
-        selected = [g.master.name for g in groups]
-        try:
-            plan = plan_renames([scan.group_slaves(g) for g in groups], scan.names_in_use(), policy,
-                                other_masters=[m for m in all_masters if m not in selected])
-        except PolicyError as exc:
-            problems.extend(exc.problems)
-        if problems:
-            raise PolicyError(problems)
-    except PolicyError as exc:
-        scan.close()
-        module.fail_json(msg="nothing renamed: " + str(exc), problems=exc.problems, **result)
-
-    result["renames"] = [r.as_dict() for r in plan]
-    result["changed"] = bool(plan)
-    if module._diff:
-        result["diff"] = dict(before=diff_text(names_by_group(groups)),
-                              after=diff_text(names_by_group(groups, plan)))
-    if module.check_mode or not plan:
-        result["groups"] = [g for g in groups_report(scan, policy) if g["master"]["name"] in selected]
-        scan.close()
-        module.exit_json(**result)
-
-    info = {r.index: (r.master, r.role) for r in plan}
-    steps = order_renames(plan, scan.names_in_use())
-    try:
-        done = execute(scan.sock, steps, info, params["down_rename_up"], kernel_module_state(),
-                       error_class=NetlinkError)
-    except RenameFailed as exc:
-        scan.close()
-        result["renames"] = []
-        result["changed"] = False
-        module.fail_json(msg=str(exc), **result)
-    bounced = {index for index, _old, _new, was_bounced in done if was_bounced}
-    result["bounced"] = sorted({r.new for r in plan if r.index in bounced})
-    scan.refresh()
-    result["groups"] = [g for g in groups_report(scan, policy) if g["master"]["name"] in selected]
-    scan.close()
+        result = enforce(module.params, module.check_mode, module._diff)
+    except EnforcementFailed as exc:
+        module.fail_json(msg=str(exc), **exc.fields)
     module.exit_json(**result)
 
 

@@ -42,7 +42,7 @@ SNAPSHOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "host_snapsh
 PROJECT, CORE = "project", "ansible-core"
 # The exact number of cases: a case that silently disappears (a module renamed, an option
 # dropped from an argument spec) fails test_case_count instead of shrinking the suite.
-MODULE_CASE_COUNT = 83
+MODULE_CASE_COUNT = 84
 ROLE_CASE_COUNT = 34
 ABSENT_NS = ("network namespace '{missing}' does not exist (no /run/netns/{missing}); this module never creates "
              "namespaces: create it first (ip netns add {missing}) or fix the name")
@@ -286,6 +286,10 @@ MODULE_CASES = [
      {"rules_file": "/nonexistent-vnfo/81-x.rules", "helper_path": "vnfo/h", "helper": "x",
       "naming_code": {"failover_naming.py": "x", "ethtool_drvinfo.py": "y"}}, PROJECT,
      "helper_path 'vnfo/h' must be an absolute file path, e.g. /usr/local/libexec/virtnet-failover-slave-name"),
+    ("udev-enforce-with-absent", "failover_udev_naming",
+     {"state": "absent", "rules_file": "/nonexistent-vnfo/81-x.rules", "helper_path": "/nonexistent-vnfo/h",
+      "enforce": True}, PROJECT,
+     "enforce: true needs state: present (removing the rule leaves the names as they are)"),
     # dkms_source -- refused before anything is written
     ("dsrc-path-outside-usr-src", "dkms_source", {"path": "/etc/vnfo-badinput", "files": {"a": "b"}}, PROJECT,
      "path '/etc/vnfo-badinput' must be a directory directly under /usr/src (/usr/src/NAME-VERSION), without '..' "

@@ -481,3 +481,45 @@ def test_bad_failover_options_anywhere_in_modprobe_config(host):
     assert items[1]["actual"] == "slave_rename_ok=bogus" and items[1]["expected"] == "slave_rename_ok=1 or slave_rename_ok=0"
     items, facts = drift(host, [GROUP_OK], checks=["modprobe_file"])
     assert items == [] and facts["modprobe_options"] is None
+
+
+def test_require_healthy_fails_when_the_groups_were_not_read(host, capsys, monkeypatch):
+    args = {"check_names": False, "slave_rename_ok": True, "modprobe_file": host.modprobe, "require_healthy": True}
+    res = run_module(args, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and res["msg"] == ("health check failed: the failover groups were not read (check_names: "
+                                             "false or a checks list without slave_name)")
+    assert res["drift"] == [] and res["converged"] is False  # the result keeps every return value
+    res = run_module(dict(args, require_healthy=False), capsys, monkeypatch, host)
+    assert res["rc"] == 0 and res["converged"] is False
+
+
+def test_require_healthy_prefixes_a_failed_read(host, capsys, monkeypatch):
+    res = run_module({"dkms_name": "../etc", "require_healthy": True}, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and res["msg"].startswith("health check failed: invalid DKMS module name")
+
+
+def fake_groups(monkeypatch, groups):
+    """Stands in for the netlink read: this host has no net_failover master (tests/integration reads real
+    bridge groups through playbooks/tasks/check_host.yml)."""
+    monkeypatch.setattr(fd, "HAS_PYROUTE2", True)
+    monkeypatch.setattr(fd, "Scan", lambda *_args: None)
+    monkeypatch.setattr(fd, "groups_report", lambda _scan, _policy: copy.deepcopy(groups))
+
+
+def test_converged_and_require_healthy_with_fake_groups(host, capsys, monkeypatch):
+    args = {"slave_rename_ok": True, "modprobe_file": host.modprobe, "require_healthy": True}
+    fake_groups(monkeypatch, [GROUP_OK])
+    res = run_module(args, capsys, monkeypatch, host)
+    assert res["rc"] == 0 and res["drift"] == [] and res["health"]["ok"] and res["converged"] is True
+    renamed = copy.deepcopy(GROUP_OK)
+    renamed["primary"].update(name="eth1", name_ok=False)
+    renamed["names_ok"] = False
+    fake_groups(monkeypatch, [renamed])
+    res = run_module(args, capsys, monkeypatch, host)
+    assert res["rc"] == 1 and res["msg"] == "health check failed: slaves of enp1s0 are not named per policy"
+    assert res["drift_kinds"] == ["slave_name"] and res["converged"] is False
+    # drift alone (healthy groups) is not converged, and not a failed health check
+    fake_groups(monkeypatch, [GROUP_OK])
+    os.unlink(host.modprobe)
+    res = run_module(args, capsys, monkeypatch, host)
+    assert res["rc"] == 0 and res["drift_kinds"] == ["modprobe_file"] and res["converged"] is False

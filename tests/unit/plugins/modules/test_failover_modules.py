@@ -15,6 +15,7 @@ import pytest
 import yaml
 from ansible.utils.plugin_docs import add_fragments
 
+from ansible_collections.virtnet.failover.plugins.module_utils import slave_name_enforcement
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import common_argument_spec
 from ansible_collections.virtnet.failover.plugins.modules import failover_drift, failover_info, failover_slave_name
 from module_run import run_main
@@ -135,5 +136,5 @@ def test_names_by_group_applies_plan():
 
     from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import Rename
     plan = [Rename("enp1s0", "standby", 3, "eth1", "enp1s0nsby")]
-    assert failover_slave_name.names_by_group([G()]) == [("enp1s0", {"standby": "eth1"})]
-    assert failover_slave_name.names_by_group([G()], plan) == [("enp1s0", {"standby": "enp1s0nsby"})]
+    assert slave_name_enforcement.names_by_group([G()]) == [("enp1s0", {"standby": "eth1"})]
+    assert slave_name_enforcement.names_by_group([G()], plan) == [("enp1s0", {"standby": "enp1s0nsby"})]

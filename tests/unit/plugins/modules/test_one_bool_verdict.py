@@ -44,7 +44,7 @@ def fast_path_verdict(host, wanted):
 
 
 def role_verify_verdict(host, wanted, capsys):
-    # roles/kmod/tasks/verify.yml: kmod_plan phase verify, then assert it found no problem
+    # roles/kmod/tasks/verify_read.yml: kmod_plan phase verify; verify_assert.yml asserts it found no problem
     res = run_main(kmod_plan.main, {"phase": "verify", "modprobe_conf": host.modprobe, "slave_rename_ok": wanted,
                                     "initramfs": False}, capsys)
     assert res["rc"] == 0, res

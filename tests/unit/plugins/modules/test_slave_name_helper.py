@@ -68,7 +68,7 @@ def fake_host(base, master, master_index, policy, master_driver="net_failover"):
         os.symlink("../" + slave, os.path.join(net, master, "lower_" + slave))
     lib = os.path.join(str(base), "lib", "virtnet-failover")
     os.makedirs(lib)
-    for name in ("failover_naming.py", "ethtool_drvinfo.py"):  # what roles/slave_names/tasks/present.yml copies
+    for name in ("failover_naming.py", "ethtool_drvinfo.py"):  # what roles/slave_names/tasks/main.yml installs
         shutil.copy(os.path.join(MODULE_UTILS, name), lib)
     with open(os.path.join(lib, "policy.json"), "w") as fh:
         json.dump(dict(policy, master_wait=0), fh)
