@@ -277,10 +277,9 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_common i
     policy_from_params,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import health
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import host_metrics
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import ROLES, PolicyError
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import FailoverError
-from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import KIND_ORDER, host_entry
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import KIND_ORDER
 # every kernel-module fact (DKMS tree, next-boot kernel, /sys/module, built-in, .ko, initramfs, modprobe.d)
 # is read by kmod_state, the reader kmod_info and kmod_plan use; Paths and gather_kmod are its names here
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import HostPaths as Paths, gather_kmod
@@ -293,11 +292,6 @@ from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy i
     bad_option_items,
     drift_item,
     modprobe_file_items,
-)
-from ansible_collections.virtnet.failover.plugins.module_utils.textfile_collector import (
-    as_bytes,
-    refusal,
-    write_if_changed,
 )
 
 KINDS = KIND_ORDER
@@ -443,7 +437,11 @@ def argument_spec():
 
 
 class Textfile:
-    """The node_exporter textfile of this check (O(textfile_dir)), or nothing when it is not asked for."""
+    """The node_exporter textfile of this check (O(textfile_dir)), or nothing when it is not asked for.
+
+    Its code (the metrics, the atomic write) is imported only when the file is asked for: a check without
+    it, as on every host of a drift run without O(textfile_dir), does not pay for those imports.
+    """
 
     def __init__(self, module):
         self.module = module
@@ -451,7 +449,11 @@ class Textfile:
         self.path = os.path.join(directory, TEXTFILE_NAME) if directory else None
 
     def refusal(self):
-        return refusal(self.path, "") if self.path else None
+        if not self.path:
+            return None
+        from ansible_collections.virtnet.failover.plugins.module_utils.textfile_collector import refusal
+
+        return refusal(self.path, "")
 
     def write(self, result):
         """Write the metrics of ``result`` (a failover_drift result, failed ones too); the path, or None.
@@ -461,6 +463,13 @@ class Textfile:
         """
         if not self.path:
             return None
+        from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import host_metrics
+        from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import host_entry
+        from ansible_collections.virtnet.failover.plugins.module_utils.textfile_collector import (
+            as_bytes,
+            write_if_changed,
+        )
+
         entry = host_entry("localhost", result, require_group=self.module.params["require_group"])
         write_if_changed(self.module, self.path, as_bytes(host_metrics(entry, time.time(), KIND_ORDER)), changed=True)
         return self.path

@@ -6,7 +6,7 @@
 The collection's own dkms.conf (roles/kmod/files/virtnet-failover/dkms.conf)
 is their single source: the kmod role and the playbooks read them through
 the virtnet.failover.dkms_identity lookup, which calls ``read_identity``.
-dkms.conf is parsed by kmod_dkms.read_dkms_conf, the reader the dkms module
+dkms.conf is parsed by dkms_conf.read_dkms_conf, the reader the dkms module
 uses too.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import is_literal, read_dkms_conf
+from ansible_collections.virtnet.failover.plugins.module_utils.dkms_conf import is_literal, read_dkms_conf
 
 # field of the identity -> dkms.conf variable
 FIELDS = {"name": "PACKAGE_NAME", "version": "PACKAGE_VERSION"}
