@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 from junitparser import Error, Failure, JUnitXml, Skipped
 
@@ -17,6 +18,7 @@ from ansible_collections.virtnet.failover.plugins.filter import fleet_report_jun
 from ansible_collections.virtnet.failover.plugins.filter import fleet_report_prometheus as frp
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import group_problems
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_metrics import escape_label
+from ansible_collections.virtnet.failover.plugins.modules import failover_drift
 
 
 def item(kind, subject="s", expected="e", actual="a", msg="m"):
@@ -235,7 +237,8 @@ def test_facts_list_first_with_a_value_wins():
         fr.fleet_report({}, facts="nope")
 
 
-def test_kind_order_is_every_kind_failover_drift_reports():
-    """The report, the JUnit file and the metrics list every drift kind (0 when none): the same kinds as the module."""
-    from ansible_collections.virtnet.failover.plugins.modules.failover_drift import KINDS
-    assert fr.KIND_ORDER == KINDS
+def test_kind_order_is_every_kind_failover_drift_documents():
+    """The report, the JUnit file and the metrics list every drift kind (0 when none); failover_drift takes its
+    kinds from KIND_ORDER, and its documentation (the choices of O(checks)) is written by hand: same list."""
+    doc = yaml.safe_load(failover_drift.DOCUMENTATION)
+    assert doc["options"]["checks"]["choices"] == list(fr.KIND_ORDER)
