@@ -10,6 +10,8 @@ out in order and reads the groups again. Used by failover_slave_name and by fail
 
 from __future__ import annotations
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (
     Scan,
     groups_report,
@@ -26,6 +28,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming i
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import (
     FailoverError,
     NetlinkError,
+    pyroute2_missing_error,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_rename import (
     RenameFailed,
@@ -80,6 +83,9 @@ def enforce(params, check_mode=False, diff=False):
     ``params`` holds netns, master_kinds, masters, down_rename_up and the policy options. Raises
     EnforcementFailed (nothing renamed, or every rename undone) with the message and the result keys."""
     result = dict(changed=False, renames=[], bounced=[], groups=[], netns=params.get("netns"))
+    missing = pyroute2_missing_error()  # checked before anything is read; imported only to rename
+    if missing is not None:
+        raise EnforcementFailed(missing_required_lib("pyroute2"), dict(result, exception=missing))
     try:
         policy = policy_from_params(params)
         scan = Scan(params.get("netns"), params["master_kinds"], keep_socket=True)

@@ -136,15 +136,10 @@ netns:
   sample: null
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import pyroute2_missing_error
-
-# pyroute2 is imported when a slave is renamed or set down/up; a run with nothing to rename only checks it is installed
-PYROUTE2_IMPORT_ERROR = pyroute2_missing_error()
-HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import common_argument_spec
+# enforce checks that pyroute2 is installed before it reads anything; pyroute2 is imported only to rename
 from ansible_collections.virtnet.failover.plugins.module_utils.slave_name_enforcement import (
     EnforcementFailed,
     enforce,
@@ -158,8 +153,6 @@ def main():
         down_rename_up=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
     try:
         result = enforce(module.params, module.check_mode, module._diff)
     except EnforcementFailed as exc:

@@ -78,7 +78,7 @@ options:
       - Also rename the existing failover slaves whose names differ from the policy (O(state=present) only),
         in O(netns) (default the module's own namespace), for the masters of O(master_kinds).
       - O(netns) and O(master_kinds) concern only this renaming; the udev rule and helper are host files.
-      - Needs pyroute2 on the host when a slave is renamed.
+      - Needs pyroute2 on the host (checked before anything is read; it is imported only to rename a slave).
     type: bool
     default: false
   down_rename_up:

@@ -138,3 +138,20 @@ def test_names_by_group_applies_plan():
     plan = [Rename("enp1s0", "standby", 3, "eth1", "enp1s0nsby")]
     assert slave_name_enforcement.names_by_group([G()]) == [("enp1s0", {"standby": "eth1"})]
     assert slave_name_enforcement.names_by_group([G()], plan) == [("enp1s0", {"standby": "enp1s0nsby"})]
+
+
+def test_slave_name_and_udev_enforce_report_missing_pyroute2_faked(capsys, monkeypatch, tmp_path):
+    """pyroute2 is installed here, so its absence is faked; both callers of the enforcement refuse before
+    reading anything, with Ansible's missing-library message (udev_naming after writing its files)."""
+    monkeypatch.setattr(slave_name_enforcement, "pyroute2_missing_error", lambda: "ImportError: pyroute2")
+    res = run(failover_slave_name, {"master_kinds": ["bridge"]}, capsys)
+    assert res["rc"] == 1 and "pyroute2" in res["msg"] and "required" in res["msg"] and res["renames"] == []
+    assert res["groups"] == [] and res["changed"] is False
+    from ansible_collections.virtnet.failover.plugins.modules import failover_udev_naming
+    res = run(failover_udev_naming, {
+        "rules_file": str(tmp_path / "81-x.rules"), "helper_path": str(tmp_path / "h"), "helper": "x",
+        "naming_code": {"failover_naming.py": "x", "ethtool_drvinfo.py": "y"}, "enforce": True,
+        "master_kinds": ["bridge"]}, capsys)
+    assert res["rc"] == 1 and res["changed"] is True and (tmp_path / "81-x.rules").exists()
+    assert res["msg"].startswith("the udev rule is in place, but the existing slaves were not renamed: ")
+    assert "pyroute2" in res["msg"] and "required" in res["msg"]
