@@ -1,36 +1,57 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtnet.failover contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Action of virtnet.failover.fleet_report_files: writes on the controller, in the worker process."""
+"""Action of virtnet.failover.fleet_report_files: builds the fleet report and writes it on the controller.
+
+Runs in Ansible's worker process, without a module run: the report is built by the same code as the
+virtnet.failover.fleet_report filter, rendered as JSON and Markdown, and written with
+plugin_utils/report_files.write_files.
+"""
 
 from __future__ import annotations
 
+import datetime
+
+from ansible.errors import AnsibleFilterError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.virtnet.failover.plugins.plugin_utils.report_files import ReportFilesError, write_files
+from ansible_collections.virtnet.failover.plugins.filter.fleet_report import fleet_report
+from ansible_collections.virtnet.failover.plugins.plugin_utils.report_files import (
+    ReportFilesError,
+    report_files,
+    write_files,
+)
+
+ARGUMENT_SPEC = dict(
+    dest=dict(type="path", required=True),
+    name=dict(type="str", required=True),
+    results=dict(type="dict", required=True),
+    hosts=dict(type="list", elements="str"),
+    title=dict(type="str", default="Failover fleet drift report"),
+    policy=dict(type="dict"),
+    facts=dict(type="raw"),
+    require_group=dict(type="bool", default=True),
+)
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("dest", "files"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        args = self._task.args
-        unknown = sorted(set(args) - self._VALID_ARGS)
-        if unknown or "dest" not in args or "files" not in args:
-            result.update(failed=True, msg="fleet_report_files takes dest and files (both required); got %s"
-                          % (", ".join(sorted(args)) or "nothing"))
-            return result
-        if self._task.check_mode:
-            result.update(changed=False, skipped=True,
-                          msg="check mode: nothing written (set check_mode: false on the task to write the report)")
-            return result
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        generated_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
-            written = write_files(args["dest"], args["files"])
-        except (ReportFilesError, OSError) as exc:
-            result.update(failed=True, msg="cannot write the report files: %s" % exc)
+            report = fleet_report(args["results"], args["hosts"], policy=args["policy"], generated_at=generated_at,
+                                  title=args["title"], facts=args["facts"], require_group=args["require_group"])
+            files = report_files(args["name"], report)
+            written = [] if self._task.check_mode else write_files(args["dest"], files)
+        except (AnsibleFilterError, ReportFilesError, OSError) as exc:
+            result.update(failed=True, msg="cannot write the fleet report: %s" % exc)
             return result
-        result.update(changed=bool(written), written=written)
+        # the report files are output of the run, not a change of any host
+        result.update(changed=False, report=report, written=written)
+        if self._task.check_mode:
+            result["msg"] = "check mode: the report was built, nothing was written (set check_mode: false to write it)"
         return result

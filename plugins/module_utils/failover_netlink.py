@@ -22,7 +22,6 @@ import sys
 import traceback
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import slave_roles
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import kernel_builtin
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import loaded_module
 
 # netlink / rtnetlink constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h)
@@ -498,6 +497,10 @@ def kernel_module_state(sys_root="/sys", modules_root="/lib/modules", release=No
     Contract with the patched module: parameters/slave_rename_ok (bool),
     parameters/live_rename ('flag'|'notifier'|'unsupported'), version.
     """
+    # imported here: kmod_files (with kmod_dkms) is the largest source a link scan would compile
+    # otherwise, and only this read needs it
+    from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import kernel_builtin
+
     info = loaded_module("failover", os.path.join(sys_root, "module"))
     release = release or os.uname().release
     builtin = bool(info["builtin"] or kernel_builtin(release, "failover", modules_dir=modules_root)[0])

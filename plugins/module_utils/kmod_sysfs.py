@@ -12,7 +12,6 @@ import re
 import stat
 
 from ansible_collections.virtnet.failover.plugins.module_utils.kernel_bool import kstrtobool, to_bool
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import kernel_builtin
 
 SYS_MODULE = '/sys/module'
 
@@ -124,6 +123,9 @@ def inspect_param(module, param, root=SYS_MODULE):
     validate_name('parameter', param)
     d = module_dir(module, root)
     if not os.path.isdir(d):
+        # imported here: a link scan reads /sys/module without compiling kmod_files (and kmod_dkms)
+        from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import kernel_builtin
+
         if kernel_builtin(os.uname().release, module)[0]:
             msg = ("module %s is built into the running kernel and has no parameters (no %s), so it has "
                    "no parameter %s" % (module, d, param))

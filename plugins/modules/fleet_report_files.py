@@ -8,23 +8,26 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: fleet_report_files
-short_description: Write the fleet report files into a directory on the controller
+short_description: Build the fleet report and write it as JSON and Markdown on the controller
 version_added: 1.0.0
 description:
-  - Creates O(dest) (and any missing parent, mode C(0755)) and writes each of O(files) into it with mode C(0644),
-    on the controller, inside Ansible's worker process, without starting a module process. The drift, rollout and
-    remove playbooks use it for the JSON and Markdown fleet reports.
-  - Each file is written to a temporary file beside it and renamed over the old one, only when its content differs;
-    its mode is set in any case.
-  - This is an action plugin; it always runs on the controller, whatever host the task runs for.
+  - Builds the fleet report from the per-host results with the same code as the
+    P(virtnet.failover.fleet_report#filter) filter, and returns it as RV(report).
+  - Writes it into O(dest) as C(NAME.json) (sorted keys, indented by 2) and C(NAME.md)
+    (P(virtnet.failover.fleet_report_markdown#filter)). O(dest) and any missing parent are created with mode
+    C(0755); the files get mode C(0644).
+  - Each file is written to a temporary file beside it and renamed over the old one, only when its content differs.
+    The files are output of the run, not a change of a host, so the task never reports C(changed).
+  - This is an action plugin. It always runs on the controller, inside Ansible's worker process, whatever host the
+    task runs for, and starts no module process. The drift, rollout and remove playbooks use it for their reports.
 author:
   - virtnet.failover contributors (@virtnet)
 attributes:
   check_mode:
-    support: none
+    support: partial
     description:
-      - In check mode nothing is written and the task is reported as skipped; give the task C(check_mode=false)
-        to write the report in a check-mode play.
+      - In check mode the report is built and returned, and nothing is written; give the task C(check_mode=false)
+        to write the files in a check-mode play.
   diff_mode:
     support: none
     description: No diff.
@@ -37,25 +40,79 @@ options:
     description: The directory to write into, an absolute path.
     type: path
     required: true
-  files:
-    description: File name (no C(/)) to text content.
+  name:
+    description: Base name of the files (C(NAME.json), C(NAME.md)); a plain file name without C(/).
+    type: str
+    required: true
+  results:
+    description:
+      - Mapping of inventory host name to its result (a registered M(virtnet.failover.failover_drift) result, a
+        record with a C(status) key, or null when the host gave none); as the input of
+        P(virtnet.failover.fleet_report#filter).
     type: dict
     required: true
+  hosts:
+    description:
+      - Every host the run targeted (for example C(ansible_play_hosts_all)). Hosts missing from O(results) count as
+        unreachable. Default the keys of O(results).
+    type: list
+    elements: str
+  title:
+    description: Title of the report.
+    type: str
+    default: Failover fleet drift report
+  policy:
+    description: The policy checked (shown in the report as given).
+    type: dict
+  facts:
+    description:
+      - Mapping of host name to a M(virtnet.failover.failover_drift) result read for the facts only, or a list of
+        such mappings; see the C(facts) option of P(virtnet.failover.fleet_report#filter).
+    type: raw
+  require_group:
+    description: A host without any failover group is not healthy (C(groups_healthy) of its entry).
+    type: bool
+    default: true
+notes:
+  - The report records the time it was built (C(generated_at), UTC).
+seealso:
+  - plugin: virtnet.failover.fleet_report
+    plugin_type: filter
+  - plugin: virtnet.failover.fleet_report_markdown
+    plugin_type: filter
 """
 
 EXAMPLES = r"""
-- name: Write the JSON and Markdown report
+- name: Check every host
+  virtnet.failover.failover_drift:
+  register: drift
+  ignore_errors: true
+
+- name: Write the fleet report on the controller
   virtnet.failover.fleet_report_files:
     dest: /var/lib/failover-report
-    files:
-      fleet-report.json: "{{ failover_report | to_nice_json(indent=2) }}\n"
-      fleet-report.md: "{{ failover_report | virtnet.failover.fleet_report_markdown }}"
+    name: fleet-report
+    hosts: "{{ ansible_play_hosts_all }}"
+    results: "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars)
+                 | map(attribute='drift', default=none))) }}"
+  run_once: true
   check_mode: false
+  register: fleet
+
+- name: Hosts whose next boot would load the stock module
+  ansible.builtin.debug:
+    msg: "{{ fleet.report.by_kind.dkms_next_kernel | default([]) }}"
+  run_once: true
 """
 
 RETURN = r"""
+report:
+  description: The report, as returned by P(virtnet.failover.fleet_report#filter) (format, title, generated_at,
+    policy, clean, summary, hosts, by_kind, problem_hosts).
+  returned: success
+  type: dict
 written:
-  description: The files whose content changed (written this run).
+  description: The files whose content changed (written this run); empty in check mode.
   returned: success
   type: list
   elements: str

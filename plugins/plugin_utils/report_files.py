@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtnet.failover contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write report files into one directory on the controller, in-process (no module run).
+"""Render a fleet report as files and write them into one directory on the controller, in-process.
 
 The directory and any missing parent are created with mode 0755; each file is written to a
 temporary file beside it and renamed over the old one (a reader never sees half a file), only when
@@ -10,8 +10,10 @@ its content differs, and is given ``mode`` in any case.  Returns the paths writt
 
 from __future__ import annotations
 
+import json
 import os
 
+from ansible_collections.virtnet.failover.plugins.filter.fleet_report_markdown import fleet_report_markdown
 from ansible_collections.virtnet.failover.plugins.module_utils.managed_files import write_atomic
 
 
@@ -30,6 +32,15 @@ def validate(directory, files):
             raise ReportFilesError("file name %r must be a plain name inside dest, without '/'" % (name,))
         if not isinstance(content, str):
             raise ReportFilesError("the content of %s must be text, got %s" % (name, type(content).__name__))
+
+
+def report_files(name, report):
+    """The files of one report: ``name``.json (sorted keys, indent 2) and ``name``.md (for people)."""
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise ReportFilesError("report name %r must be a plain file name without '/' and not starting with '.'"
+                               % (name,))
+    text = json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False, separators=(",", ": ")) + "\n"
+    return {name + ".json": text, name + ".md": fleet_report_markdown(report)}
 
 
 def make_dirs(directory, mode=0o755):

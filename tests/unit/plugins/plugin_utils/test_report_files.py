@@ -1,15 +1,23 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plugin_utils/report_files: the fleet report writer behind virtnet.failover.fleet_report_files, on real trees."""
+"""plugin_utils/report_files: the fleet report files and their writer behind virtnet.failover.fleet_report_files,
+on real trees."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
 import pytest
 
-from ansible_collections.virtnet.failover.plugins.plugin_utils.report_files import ReportFilesError, write_files
+from ansible_collections.virtnet.failover.plugins.filter.fleet_report import fleet_report
+from ansible_collections.virtnet.failover.plugins.filter.fleet_report_markdown import fleet_report_markdown
+from ansible_collections.virtnet.failover.plugins.plugin_utils.report_files import (
+    ReportFilesError,
+    report_files,
+    write_files,
+)
 
 
 def mode(path):
@@ -55,3 +63,22 @@ def test_dest_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "f").write_text("")
     with pytest.raises(ReportFilesError, match="not a directory"):
         write_files(str(tmp_path / "f" / "sub"), {"r": ""})
+
+
+def test_report_files_are_sorted_json_and_the_markdown_of_the_same_report():
+    report = fleet_report({"vm2": {"drift": []}, "vm1": None}, ["vm1", "vm2"], title="T \u00e9",
+                          generated_at="2026-12-03T00:00:00Z")
+    files = report_files("fleet-report", report)
+    assert sorted(files) == ["fleet-report.json", "fleet-report.md"]
+    text = files["fleet-report.json"]
+    assert json.loads(text) == report
+    assert text == json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert '"title": "T \u00e9"' in text  # UTF-8, not \u escapes, as to_nice_json wrote it
+    assert text.index('"by_kind"') < text.index('"clean"') < text.index('"hosts"')
+    assert files["fleet-report.md"] == fleet_report_markdown(report)
+
+
+@pytest.mark.parametrize("name", ["", "a/b", ".hidden", None])
+def test_report_name_that_is_not_a_plain_file_name_is_refused(name):
+    with pytest.raises(ReportFilesError, match="plain file name"):
+        report_files(name, {"hosts": []})
