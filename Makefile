@@ -13,7 +13,8 @@ PYTHON ?= python3
 BUILD := $(ROOT)/.build
 COLLECTIONS := $(BUILD)/collections
 COLL_LINK := $(COLLECTIONS)/ansible_collections/virtnet/failover
-SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/virtnet-failover-sanity
+# one copy per checkout: two checkouts' sanity runs at the same time must not remove each other's copy
+SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/virtnet-failover-sanity-$(shell printf '%s' '$(ROOT)' | sha256sum | cut -c1-12)
 SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
 # Molecule scenarios run by `make molecule` and so by `make test`, JOBS at a
 # time, in this order as slots free up: default and debian13 first (fresh
