@@ -60,49 +60,6 @@ extends_documentation_fragment:
   - virtnet.failover.failover_policy  # netns, master_kinds
   - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 options:
-  policy:
-    description:
-      - The policy as one mapping, with any of the keys C(dkms_name), C(dkms_version), C(slave_rename_ok),
-        C(modprobe_file), C(standby_template), C(primary_template) and C(names); each key means what the option
-        of the same name means, and a missing or null key takes that option's default.
-      - It is the policy the drift and rollout playbooks build once and show in their reports; one templated value
-        costs the controller less per host than seven.
-      - Cannot be combined with the options of the same names.
-    type: dict
-    suboptions:
-      dkms_name:
-        description: As O(dkms_name).
-        type: str
-      dkms_version:
-        description: As O(dkms_version).
-        type: str
-      slave_rename_ok:
-        description: As O(slave_rename_ok).
-        type: bool
-      modprobe_file:
-        description: As O(modprobe_file).
-        type: path
-      standby_template:
-        description: As O(standby_template).
-        type: str
-      primary_template:
-        description: As O(primary_template).
-        type: str
-      names:
-        description: As O(names).
-        type: list
-        elements: dict
-        suboptions:
-          master:
-            description: Name of the failover master.
-            type: str
-            required: true
-          standby:
-            description: Policy name of this master's standby slave.
-            type: str
-          primary:
-            description: Policy name of this master's primary slave.
-            type: str
   dkms_name:
     description: DKMS package name of the patched module.
     type: str
@@ -459,13 +416,8 @@ def evaluate(params, facts, groups):
     return items
 
 
-POLICY_KEYS = ("dkms_name", "dkms_version", "slave_rename_ok", "modprobe_file", "standby_template", "primary_template",
-               "names")
-
-
 def argument_spec():
     spec = dict(
-        policy=dict(type="dict"),
         dkms_name=dict(type="str", default="virtnet-failover"),
         dkms_version=dict(type="str"),
         module=dict(type="str", default="failover"),
@@ -481,14 +433,7 @@ def argument_spec():
         textfile_dir=dict(type="path", default=""),
     )
     spec.update(common_argument_spec())  # netns, master_kinds and the naming policy, as failover_info
-    spec["policy"]["options"] = {k: dict(spec[k], default=None) for k in POLICY_KEYS}
     return spec
-
-
-def apply_policy(module):
-    """Move the keys given in O(policy) onto the options of the same names (the others keep their defaults)."""
-    given = {k: v for k, v in (module.params.pop("policy") or {}).items() if v is not None}
-    module.params.update(given)
 
 
 class Textfile:
@@ -599,9 +544,7 @@ def run(module, paths=None):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[("policy", k) for k in POLICY_KEYS])
-    apply_policy(module)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     run(module)
 
 

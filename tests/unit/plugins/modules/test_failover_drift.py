@@ -382,32 +382,6 @@ def test_module_rejects_bad_input(host, capsys, monkeypatch):
     assert res["rc"] == 1 and "checks" in res["msg"]
 
 
-def test_policy_mapping_is_the_same_check_as_the_options(host, capsys, monkeypatch):
-    os.unlink(host.modprobe)
-    options = {"check_names": False, "slave_rename_ok": False, "dkms_version": "1.0.0", "modprobe_file": host.modprobe}
-    by_options = run_module(options, capsys, monkeypatch, host)
-    policy = {k: options[k] for k in ("slave_rename_ok", "dkms_version", "modprobe_file")}
-    by_policy = run_module({"check_names": False, "policy": dict(policy, names=None)}, capsys, monkeypatch, host)
-    assert by_options["rc"] == by_policy["rc"] == 0
-    assert by_policy["drift"] == by_options["drift"]
-    assert sorted(by_policy["drift_kinds"]) == ["modprobe_file", "param_value"]
-    # a key the policy leaves out keeps the option's default: no modprobe_file given, so the default path is checked
-    default_path = run_module({"check_names": False, "policy": {"slave_rename_ok": False}}, capsys, monkeypatch, host)
-    assert [i["subject"] for i in default_path["drift"] if i["kind"] == "modprobe_file"] == [
-        "/etc/modprobe.d/virtnet-failover.conf"]
-
-
-@pytest.mark.parametrize("args, text", [
-    ({"policy": {"slave_rename_ok": True}, "slave_rename_ok": True}, "mutually exclusive: policy|slave_rename_ok"),
-    ({"policy": {"slave_rename_ok": "maybe"}}, "slave_rename_ok"),
-    ({"policy": {"dkms_nmae": "x"}}, "dkms_nmae"),
-    ({"policy": {"names": [{"standby": "x"}]}}, "master"),
-])
-def test_policy_mapping_bad_input_is_refused(host, capsys, monkeypatch, args, text):
-    res = run_module(dict(args, check_names=False), capsys, monkeypatch, host)
-    assert res["rc"] == 1 and text in res["msg"], res["msg"]
-
-
 def test_module_bad_template_is_a_clear_error(host, capsys, monkeypatch):
     res = run_module({"standby_template": "{mastr}x"}, capsys, monkeypatch, host)
     assert res["rc"] == 1 and "unknown placeholder {mastr}" in res["msg"]
