@@ -187,7 +187,7 @@ def measure_drift_vs_ping(res, inventory, tmp, hosts, pairs, forks):
              ", ".join("%.2fx" % (d[0] / p[0]) for d, p in zip(drift, ping)))
     ratio = dw / pw
     res.note("drift.yml / ping play: of drift's %.1f s over ping, the host task takes %.1f s more than the ping task "
-             "(templating the policy arguments per host, the larger module payload and result, the module body), the "
+             "(reading the failover_* variables in the action, the larger module payload and result, the module body), the "
              "other per-host tasks %.1f s (drift.yml has none: the host task writes the node_exporter textfile "
              "itself), the controller's report tasks %.1f s; start-up and the rest "
              "%.1f s against ping's %.1f s (medians of each part, so they need not add up); measured on a machine "

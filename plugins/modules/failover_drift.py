@@ -133,6 +133,25 @@ options:
       - Empty writes no file.
     type: path
     default: ""
+  from_play_vars:
+    description:
+      - Fill in every option below that the task does not give from the C(failover_*) variables of the
+        C(virtnet.failover) playbooks, on the controller (the module's action plugin), with the playbooks'
+        defaults when a variable is not set. The playbook C(virtnet.failover.drift) calls the module this way.
+      - "The variables, and their defaults: C(failover_dkms_name) and C(failover_dkms_version) (O(dkms_name),
+        O(dkms_version); the name and version in the collection's C(dkms.conf)), C(failover_slave_rename_ok)
+        (O(slave_rename_ok), V(true)), C(failover_modprobe_file) (O(modprobe_file),
+        C(/etc/modprobe.d/virtnet-failover.conf)), C(failover_standby_template) and C(failover_primary_template)
+        (O(standby_template), O(primary_template)), C(failover_names) (O(names), V([])),
+        C(failover_health_require_group) (O(require_group), V(true)), C(failover_drift_check_initramfs)
+        (O(check_initramfs), V(true)), C(failover_drift_textfile_dir) (O(textfile_dir), empty),
+        C(failover_drift_checks) (O(checks)), C(failover_netns) (O(netns)) and C(failover_master_kinds)
+        (O(master_kinds)); the last three have no default."
+      - A variable of the wrong type (for example C(failover_slave_rename_ok=maybe)) fails the task with the
+        variable's name and what to set it to, before anything is read on the host.
+      - An option the task gives always wins over its variable.
+    type: bool
+    default: false
 notes:
   - The playbook C(virtnet.failover.drift) calls this module once per host and turns the results into a fleet
     report with the P(virtnet.failover.fleet_report#filter) filter.
@@ -431,6 +450,7 @@ def argument_spec():
         require_healthy=dict(type="bool", default=False),
         reboot_pending=dict(type="bool", default=False),
         textfile_dir=dict(type="path", default=""),
+        from_play_vars=dict(type="bool", default=False),  # read by the action plugin on the controller
     )
     spec.update(common_argument_spec())  # netns, master_kinds and the naming policy, as failover_info
     return spec
