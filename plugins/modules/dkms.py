@@ -203,7 +203,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtnet.failover.plugins.module_utils.host_command import run
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (
+from ansible_collections.virtnet.failover.plugins.module_utils.dkms_plan import (
     DkmsInputError,
     check_kernels,
     check_names,
@@ -211,14 +211,13 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import 
     dkms_package_hint,
     flat_versions,
     install_shortfall,
-    parse_status,
     plan_actions,
     predict_versions,
     resolve_kernels,
     status_after,
     step_failure,
-    versions_from_entries,
 )
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import parse_status, versions_from_entries
 
 
 class Dkms:

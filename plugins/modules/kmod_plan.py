@@ -262,7 +262,8 @@ from ansible_collections.virtnet.failover.plugins.module_utils.host_command impo
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import initramfs_path
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import read_initramfs, gather_state
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import KmodError, validate_name
-from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import pending_actions, read_tree, stale_builds
+from ansible_collections.virtnet.failover.plugins.module_utils.dkms_plan import pending_actions, stale_builds
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import read_tree
 from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import file_is_current, modprobe_file_content
 
 

@@ -10,6 +10,7 @@ _COLL = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'
 if _COLL not in sys.path:
     sys.path.insert(0, _COLL)
 
+from ansible_collections.virtnet.failover.plugins.module_utils import dkms_plan as dp  # noqa: E402
 from ansible_collections.virtnet.failover.plugins.module_utils import kmod_dkms as kd  # noqa: E402
 
 # Collected from dkms 3.0.10-8+deb12u1 (Debian 12) on this host with a
@@ -194,9 +195,9 @@ def test_headers_and_packages(tmp_path):
     assert kd.installed_kernels(str(mods)) == ['6.1.0-56-amd64', '6.1.0-57-amd64']
     assert kd.has_headers('6.1.0-56-amd64', str(mods))
     assert not kd.has_headers('6.1.0-57-amd64', str(mods))
-    assert kd.headers_package('6.1.0-57-amd64', 'Debian') == 'linux-headers-6.1.0-57-amd64'
-    assert kd.headers_package('5.14.0-1.el9.x86_64', 'RedHat') == 'kernel-devel-5.14.0-1.el9.x86_64'
-    assert 'apt-get install dkms' in kd.dkms_package_hint('Debian')
+    assert dp.headers_package('6.1.0-57-amd64', 'Debian') == 'linux-headers-6.1.0-57-amd64'
+    assert dp.headers_package('5.14.0-1.el9.x86_64', 'RedHat') == 'kernel-devel-5.14.0-1.el9.x86_64'
+    assert 'apt-get install dkms' in dp.dkms_package_hint('Debian')
 
 
 def test_make_log_lookup_and_tail(tmp_path):
@@ -204,11 +205,11 @@ def test_make_log_lookup_and_tail(tmp_path):
     log.parent.mkdir(parents=True)
     log.write_text(''.join('line %d\n' % i for i in range(100)))
     out = 'Error! Bad return status ...\nConsult %s for more information.\n' % log
-    assert kd.find_make_log(out, str(tmp_path), 'm', '1', 'k', 'x86_64') == str(log)
-    assert kd.find_make_log('', str(tmp_path), 'm', '1', 'k', 'x86_64') == str(log)
-    tail = kd.tail_file(str(log), 40)
+    assert dp.find_make_log(out, str(tmp_path), 'm', '1', 'k', 'x86_64') == str(log)
+    assert dp.find_make_log('', str(tmp_path), 'm', '1', 'k', 'x86_64') == str(log)
+    tail = dp.tail_file(str(log), 40)
     assert tail.splitlines()[0] == 'line 60' and tail.splitlines()[-1] == 'line 99'
-    assert kd.tail_file(str(tmp_path / 'nope')) is None
+    assert dp.tail_file(str(tmp_path / 'nope')) is None
 
 
 def test_read_tree_agrees_with_dkms_status(tmp_path):
@@ -246,11 +247,11 @@ def test_stale_builds_are_builds_older_than_their_source(tmp_path):
     assert versions['1.0.0']['kernels'][k2]['built_mtime'] == 1000
     built_k1 = versions['1.0.0']['kernels'][k1]['built_mtime']
     # the source replaced after k2's build and before k1's: k2 is rebuilt, k1 is not
-    assert kd.stale_builds(versions, '1.0.0', [k1, k2], 2000) == [k2]
-    assert kd.stale_builds(versions, '1.0.0', [k1, k2], built_k1 + 1) == [k1, k2]
-    assert kd.stale_builds(versions, '1.0.0', [k1, k2], None) == []      # no source tree
-    assert kd.stale_builds(versions, '2.0.0', [k1, k2], 2000) == []      # not built: nothing to redo
+    assert dp.stale_builds(versions, '1.0.0', [k1, k2], 2000) == [k2]
+    assert dp.stale_builds(versions, '1.0.0', [k1, k2], built_k1 + 1) == [k1, k2]
+    assert dp.stale_builds(versions, '1.0.0', [k1, k2], None) == []      # no source tree
+    assert dp.stale_builds(versions, '2.0.0', [k1, k2], 2000) == []      # not built: nothing to redo
     # the rebuild is planned: unbuild, build and install again
-    assert kd.pending_actions('virtnet-failover', '1.0.0', [k2], versions, rebuild=True) == [
+    assert dp.pending_actions('virtnet-failover', '1.0.0', [k2], versions, rebuild=True) == [
         'dkms unbuild -m virtnet-failover -v 1.0.0 -k %s' % k2, 'dkms build -m virtnet-failover -v 1.0.0 -k %s' % k2,
         'dkms install -m virtnet-failover -v 1.0.0 -k %s' % k2]
