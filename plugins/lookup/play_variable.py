@@ -12,9 +12,8 @@ version_added: 1.0.0
 description:
   - Returns the value of each named C(failover_*) play variable (templated when it is a template), checked for
     its type, or the playbooks' default when the variable is not set or is null.
-  - The variables and defaults are those that the O(virtnet.failover.failover_drift#module:from_play_vars)
-    option of M(virtnet.failover.failover_drift) reads, from the same table, so the playbooks and the drift check
-    read one definition.
+  - The variables and defaults are those that O(virtnet.failover.failover_drift#module:from_play_vars) reads,
+    from the same table, so the playbooks and the drift check read one definition.
   - Booleans are read as Ansible reads them (V(true), V(yes), V(on), V(1), ...). A value of the wrong type, an
     unknown name, or a variable without default that is not set fails with what to set.
 author:

@@ -135,7 +135,7 @@ options:
     default: ""
   from_play_vars:
     description:
-      - Fill in every option below that the task does not give from the C(failover_*) variables of the
+      - Fill in every option listed below that the task does not give from the C(failover_*) variables of the
         C(virtnet.failover) playbooks, on the controller (the module's action plugin), with the playbooks'
         defaults when a variable is not set. The playbook C(virtnet.failover.drift) calls the module this way.
       - "The variables, and their defaults: C(failover_dkms_name) and C(failover_dkms_version) (O(dkms_name),
