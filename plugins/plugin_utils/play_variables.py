@@ -18,6 +18,7 @@ with the variable's name, instead of silently turning false.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -32,17 +33,23 @@ class PlayVariableError(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_identity():
+    """The collection's dkms.conf, read once per process (its name and version are two defaults of every run)."""
+    return read_identity()
+
+
 def _shipped(field):
     def default():
         try:
-            return read_identity()[field]
+            return _shipped_identity()[field]
         except DkmsIdentityError as exc:
             raise PlayVariableError(str(exc)) from None
     return default
 
 
 def _text(value):
-    if value is None or isinstance(value, (dict, list, bool)):
+    if isinstance(value, (dict, list, bool)):
         raise TypeError("a string")
     return str(value)
 
@@ -63,10 +70,6 @@ def _names(value):
 def _text_list(value):
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise TypeError("a list of strings")
-    return value
-
-
-def _any(value):
     return value
 
 
@@ -106,7 +109,6 @@ VARIABLES = (
     Variable("netns", "failover_netns", OMIT, _text),
     Variable("master_kinds", "failover_master_kinds", OMIT, _text_list),
 )
-BY_OPTION = {v.option: v for v in VARIABLES}
 BY_NAME = {v.name: v for v in VARIABLES}
 
 
