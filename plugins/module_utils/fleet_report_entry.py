@@ -23,20 +23,12 @@ ITEM_KEYS = ("kind", "subject", "expected", "actual", "message", "remedy")
 
 FACT_KEYS = ("running_kernel", "next_boot_kernel", "dkms_version", "module_mechanism", "patched_module_loaded",
              "slave_rename_ok", "groups", "groups_healthy", "group_problems")
-# what a failover_drift result with result=report keeps besides its report_facts (report_result)
-REPORT_RESULT_KEYS = ("changed", "drift", "health", "converged", "textfile")
 
 
 def host_facts(result, require_group=True):
-    """The facts of a failover_drift result (or of a rollout record that copied some of them).
-
-    A result cut by report_result carries them as ``report_facts``, read on the host with the
-    module's own ``require_group``.
-    """
+    """The facts of a failover_drift result (or of a rollout record that copied some of them)."""
     if not isinstance(result, dict):
         return {}
-    if isinstance(result.get("report_facts"), dict):
-        return {k: v for k, v in result["report_facts"].items() if k in FACT_KEYS}
     facts = {k: result.get(k) for k in ("running_kernel", "next_boot_kernel", "dkms_version")}
     loaded = result.get("loaded_module")
     if isinstance(loaded, dict):
@@ -47,18 +39,6 @@ def host_facts(result, require_group=True):
         problems = group_problems(result["groups"], require_group)
         facts.update(groups=len(result["groups"]), groups_healthy=not problems, group_problems=problems)
     return facts
-
-
-def report_result(result, require_group=True):
-    """A full failover_drift ``result`` cut to what its fleet report entry reads (failover_drift's result=report).
-
-    host_entry gives the same entry for both; the cut result leaves out the facts the check read
-    (kernels, loaded_module, initramfs, groups and the rest) and carries host_facts of them instead,
-    which is what the controller stores and handles per host in a fleet run.
-    """
-    cut = {k: result[k] for k in REPORT_RESULT_KEYS if k in result}
-    cut["report_facts"] = host_facts(result, require_group)
-    return cut
 
 
 def host_entry(host, result, fallbacks=(), require_group=True):

@@ -133,19 +133,6 @@ options:
       - Empty writes no file.
     type: path
     default: ""
-  result:
-    description:
-      - What the result carries. V(full) returns every return value below.
-      - V(report) returns only what the host's entry in a fleet report reads
-        (P(virtnet.failover.fleet_report#filter)) - RV(changed), RV(drift), RV(health), RV(converged), RV(textfile),
-        RV(elapsed_seconds) and RV(report_facts) - and leaves out the facts the check read (RV(kernels),
-        RV(loaded_module), RV(initramfs), RV(groups), RV(running_kernel), RV(next_boot_kernel), RV(dkms_version),
-        RV(drift_kinds)). The verdicts, the node_exporter textfile and a failure with O(require_healthy) are the
-        same. The playbook C(virtnet.failover.drift) uses it, so that the controller receives, stores and prints
-        about half the data per host.
-    type: str
-    choices: [full, report]
-    default: full
   from_play_vars:
     description:
       - Fill in every option listed below that the task does not give from the C(failover_*) variables of the
@@ -222,45 +209,45 @@ drift:
         -k 6.1.0-58-cloud-amd64, then update-initramfs -u -k 6.1.0-58-cloud-amd64)"
 drift_kinds:
   description: Sorted unique kinds of RV(drift).
-  returned: with O(result=full) (the default)
+  returned: always
   type: list
   elements: str
   sample: [dkms_next_kernel]
 running_kernel:
   description: C(uname -r).
-  returned: with O(result=full) (the default)
+  returned: always
   type: str
   sample: 6.1.0-56-amd64
 next_boot_kernel:
   description: The kernel that boots next (null when it cannot be told).
-  returned: with O(result=full) (the default)
+  returned: always
   type: str
   sample: 6.1.0-56-amd64
 dkms_version:
   description: The DKMS version compared (O(dkms_version) or the one found), null when none is in the tree.
-  returned: with O(result=full) (the default)
+  returned: always
   type: str
   sample: 1.0.0
 kernels:
   description: Per checked kernel (running and next boot) the DKMS state and the srcversion of the installed DKMS module.
-  returned: with O(result=full) (the default)
+  returned: always
   type: dict
   sample: {"6.1.0-56-amd64": {"dkms_state": installed, "srcversion": "1A2B3C4D5E6F708192A3B4C", "running": true,
            "next_boot": true}}
 loaded_module:
   description: The loaded module (loaded, builtin, patched, srcversion, version, slave_rename_ok, live_rename).
-  returned: with O(result=full) (the default)
+  returned: always
   type: dict
   sample: {loaded: true, builtin: false, patched: true, srcversion: "1A2B3C4D5E6F708192A3B4C", version: 1.0.0,
            slave_rename_ok: true, live_rename: flag}
 initramfs:
   description: What the initramfs check read (path, found, srcversion, error), null when not checked.
-  returned: with O(result=full) (the default)
+  returned: always
   type: dict
   sample: {path: /boot/initrd.img-6.1.0-56-amd64, kernel: 6.1.0-56-amd64, found: true, srcversion: "1A2B3C4D5E6F708192A3B4C"}
 groups:
   description: The failover groups as RV(virtnet.failover.failover_info#module:groups) returns them; empty without O(check_names).
-  returned: with O(result=full) (the default)
+  returned: always
   type: list
   elements: dict
   sample: []
@@ -284,16 +271,6 @@ textfile:
   returned: always
   type: str
   sample: /var/lib/prometheus/node-exporter/virtnet_failover.prom
-report_facts:
-  description:
-    - With O(result=report), the facts the host's fleet report entry shows, read from the full result with
-      O(require_group) - C(running_kernel), C(next_boot_kernel), C(dkms_version), C(module_mechanism),
-      C(patched_module_loaded), C(slave_rename_ok), C(groups) (how many), C(groups_healthy) and C(group_problems).
-  returned: with O(result=report)
-  type: dict
-  sample: {running_kernel: 6.1.0-56-amd64, next_boot_kernel: 6.1.0-56-amd64, dkms_version: 1.0.0,
-           module_mechanism: flag, patched_module_loaded: true, slave_rename_ok: true, groups: 1,
-           groups_healthy: true, group_problems: []}
 elapsed_seconds:
   description: Time spent.
   returned: always
@@ -321,7 +298,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_common i
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import health
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_naming import ROLES, PolicyError
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import FailoverError
-from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import KIND_ORDER, report_result
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import KIND_ORDER
 # every kernel-module fact (DKMS tree, next-boot kernel, /sys/module, built-in, .ko, initramfs, modprobe.d)
 # is read by kmod_state, the reader kmod_info and kmod_plan use; Paths and gather_kmod are its names here
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import HostPaths as Paths, gather_kmod
@@ -473,7 +450,6 @@ def argument_spec():
         require_healthy=dict(type="bool", default=False),
         reboot_pending=dict(type="bool", default=False),
         textfile_dir=dict(type="path", default=""),
-        result=dict(type="str", default="full", choices=["full", "report"]),
         from_play_vars=dict(type="bool", default=False),  # read by the action plugin on the controller
     )
     spec.update(common_argument_spec())  # netns, master_kinds and the naming policy, as failover_info
@@ -581,8 +557,6 @@ def run(module, paths=None):
         raise
     result["textfile"] = textfile.write(result)
     why = unhealthy(result) if module.params["require_healthy"] else None
-    if module.params["result"] == "report":
-        result = report_result(result, module.params["require_group"])
     if why:
         module.fail_json(msg=health_failure(module.params, why), elapsed_seconds=round(time.monotonic() - t0, 4),
                          **result)

@@ -5,8 +5,6 @@ netlink, in namespaces with bridge stand-ins for failover masters."""
 
 from __future__ import annotations
 
-import json
-
 MOD = "virtnet.failover.failover_drift"
 NAMES_ONLY = {"checks": ["slave_name"], "master_kinds": ["bridge"], "check_initramfs": False, "modprobe_file": ""}
 
@@ -61,39 +59,3 @@ def test_custom_policy_and_bad_policy(lab, ansible_run):
     assert [i["expected"] for i in bad["drift"]] == ["enp1s0nsby", "a valid name"]
     assert "bytes long" in bad["drift"][1]["message"]
     assert missing_ns.get("failed") and "does not exist" in missing_ns["msg"]
-
-
-def test_result_report_gives_the_same_report_entry_with_half_the_data(lab, ansible_run, tmp_path):
-    """result=report (the drift playbook's) against result=full on the same real host state: the fleet report
-    entry is the same, the facts the check read are left out, check mode too; also with require_healthy failing."""
-    lab.add_group("enp1s0", "eth1", "enp1s0npri")
-    modprobe = tmp_path / "virtnet-failover.conf"
-    modprobe.write_text("options failover slave_rename_ok=0\n")
-    args = dict(netns=lab.name, master_kinds=["bridge"], modprobe_file=str(modprobe), slave_rename_ok=True)
-    full, cut, cut_check, full_failed, cut_failed = ansible_run.many([
-        {"module": MOD, "args": args},
-        {"module": MOD, "args": dict(args, result="report")},
-        {"module": MOD, "args": dict(args, result="report"), "check": True},
-        {"module": MOD, "args": dict(args, require_healthy=True)},
-        {"module": MOD, "args": dict(args, require_healthy=True, result="report")},
-    ])
-    from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import (
-        FACT_KEYS,
-        REPORT_RESULT_KEYS,
-        host_entry,
-    )
-
-    dropped = {"kernels", "loaded_module", "initramfs", "groups", "running_kernel", "next_boot_kernel",
-               "dkms_version", "drift_kinds"}
-    assert dropped <= set(full) and not dropped & set(cut)
-    assert set(cut) - {"elapsed_seconds", "invocation", "failed"} == set(REPORT_RESULT_KEYS) | {"report_facts"}, cut
-    assert set(cut["report_facts"]) == set(FACT_KEYS)
-    assert {"slave_name", "modprobe_file"} <= {d["kind"] for d in cut["drift"]}
-    entry = host_entry("h", full)
-    assert entry["groups"] == 1 and entry["running_kernel"] and entry["status"] == "drift"
-    assert host_entry("h", cut) == entry and host_entry("h", cut_check) == entry
-    assert full_failed["failed"] and cut_failed["failed"] and cut_failed["msg"] == full_failed["msg"]
-    assert host_entry("h", cut_failed) == host_entry("h", full_failed)
-    strip = ("elapsed_seconds", "invocation", "failed")
-    size = [len(json.dumps({k: v for k, v in r.items() if k not in strip})) for r in (full, cut)]
-    assert size[1] < 0.6 * size[0], size
