@@ -26,7 +26,8 @@ and a one-task ``ansible.builtin.ping`` play over the same 50 hosts at forks 10,
 runs first, medians of ``--ping-pairs`` (default 3) pairs; goal drift / ping <= 1.3x.  Both run with
 bench/callback_plugins/vnfo_timing, which splits drift's wall time into the host task, the other
 per-host tasks, the controller's report tasks and the rest, and gives failover_drift's module body
-per host (its ``elapsed_seconds``).
+per host (its ``elapsed_seconds``); both run through bench/ansible_cpu_split.py, which splits their CPU
+time per host into the module process, Ansible's worker and the main process.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, HERE)
 
+from ansible_cpu_split import read_split  # noqa: E402  pylint: disable=wrong-import-position
 from benchlib import BIN, LAST, Results, ansible_env, median, others_busy_cores, timed, timed_unstalled  # noqa: E402
 from netns_lab import NetnsLab  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -56,6 +58,7 @@ PING_PAIRS = 3
 HOST_TASK = "Compare the host with the policy"  # the host task of playbooks/drift.yml
 FORKS = (5, 20)
 DRIFT = os.path.join(ROOT, "playbooks", "drift.yml")
+CPU_SPLIT = os.path.join(HERE, "ansible_cpu_split.py")
 
 
 def write_inventory(path, hosts):
@@ -82,11 +85,20 @@ def check_report(report_dir, hosts):
                                % (host, entry.get("status"), entry.get("message")))
 
 
-def run_play(inventory, forks, tmp, hosts, env=None):
+def split_cmd(cmd, split_file):
+    """``cmd`` (an Ansible tool) run through bench/ansible_cpu_split.py when ``split_file`` is given."""
+    if not split_file:
+        return cmd
+    if os.path.exists(split_file):
+        os.unlink(split_file)
+    return [sys.executable, CPU_SPLIT, split_file] + cmd
+
+
+def run_play(inventory, forks, tmp, hosts, env=None, split_file=None):
     report = os.path.join(tmp, "report")
     shutil.rmtree(report, ignore_errors=True)
-    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-f", str(forks), DRIFT,
-           "-e", "failover_report_dir=%s" % report, "--limit", ",".join(hosts)]
+    cmd = split_cmd([os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-f", str(forks), DRIFT,
+                     "-e", "failover_report_dir=%s" % report, "--limit", ",".join(hosts)], split_file)
     wall, cpu, proc = timed_unstalled(cmd, env=env or ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.oneline"),
                                       cwd=tmp)
     ok = proc.returncode == 0 and "FAILED!" not in proc.stdout and "UNREACHABLE" not in proc.stdout
@@ -141,9 +153,9 @@ def split_drift_run(timing, wall):
     return host, per_host, report, wall - host - per_host - report, median(module) if module else float("nan")
 
 
-def run_ping(inventory, forks, tmp, hosts, timing_file):
-    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-f", str(forks), os.path.join(tmp, "ping.yml"),
-           "--limit", ",".join(hosts)]
+def run_ping(inventory, forks, tmp, hosts, timing_file, split_file=None):
+    cmd = split_cmd([os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-f", str(forks),
+                     os.path.join(tmp, "ping.yml"), "--limit", ",".join(hosts)], split_file)
     wall, cpu, proc = timed_unstalled(cmd, env=timing_env(timing_file), cwd=tmp)
     if proc.returncode != 0 or "SUCCESS" not in proc.stdout or proc.stdout.count("SUCCESS") != len(hosts):
         raise RuntimeError("ping run failed (rc=%d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:],
@@ -155,6 +167,8 @@ def measure_drift_vs_ping(res, inventory, tmp, hosts, pairs, forks):
     """drift.yml vs a one-task ping play over the same hosts at ``forks``, alternating, medians of ``pairs``."""
     write_ping_play(os.path.join(tmp, "ping.yml"))
     timing_file = os.path.join(tmp, "timing.json")
+    split_file = os.path.join(tmp, "cpu-split.txt")
+    splits = {"drift": [], "ping": []}
     print("\n== drift.yml vs a one-task ping play, %d hosts, forks %d, %d pairs (alternating) =="
           % (len(hosts), forks, pairs), flush=True)
     drift, ping, parts, ping_task = [], [], [], []
@@ -162,37 +176,52 @@ def measure_drift_vs_ping(res, inventory, tmp, hosts, pairs, forks):
         # alternate which side runs first, so neither always meets a warmer cache or a quieter machine
         for side in (("drift", "ping") if pair % 2 == 0 else ("ping", "drift")):
             if side == "drift":
-                wall, cpu, _busy = run_play(inventory, forks, tmp, hosts, env=timing_env(timing_file))
+                wall, cpu, _busy = run_play(inventory, forks, tmp, hosts, env=timing_env(timing_file),
+                                            split_file=split_file)
                 with open(timing_file) as fh:
                     parts.append(split_drift_run(json.load(fh), wall))
                 drift.append((wall, cpu))
             else:
-                wall, cpu = run_ping(inventory, forks, tmp, hosts, timing_file)
+                wall, cpu = run_ping(inventory, forks, tmp, hosts, timing_file, split_file)
                 with open(timing_file) as fh:
                     ping_task.append(sum(task_walls(json.load(fh)).values()))
                 ping.append((wall, cpu))
+            splits[side].append(read_split(split_file))
             print("  pair %d: %-5s %6.1f s wall, %6.1f s CPU" % (pair + 1, side, wall, cpu), flush=True)
     dw, dc = median([d[0] for d in drift]), median([d[1] for d in drift])
     pw, pc = median([p[0] for p in ping]), median([p[1] for p in ping])
-    host, per_host, report, rest, module = (median([p[k] for p in parts]) for k in range(5))
+    host, per_host_tasks, report, rest, module = (median([p[k] for p in parts]) for k in range(5))
     res.info("drift.yml, %d hosts, forks %d: wall (CPU)" % (len(hosts), forks), "%.1f s (%.1f s)" % (dw, dc))
     res.info("ping play, %d hosts, forks %d: wall (CPU)" % (len(hosts), forks), "%.1f s (%.1f s)" % (pw, pc))
     res.info("drift.yml wall (medians): host task / other per-host tasks / controller report tasks / "
-             "ansible-playbook start-up and the rest", "%.1f / %.1f / %.1f / %.1f s" % (host, per_host, report, rest))
+             "ansible-playbook start-up and the rest", "%.1f / %.1f / %.1f / %.1f s"
+             % (host, per_host_tasks, report, rest))
     res.info("ping play wall (medians): ping task / ansible-playbook start-up and the rest",
              "%.1f / %.1f s" % (median(ping_task), pw - median(ping_task)))
     res.info("failover_drift per host: module body (elapsed_seconds, median)", "%.0f ms" % (module * 1000))
     res.info("CPU time drift / ping (reference)", "%.2fx" % (dc / pc))
+    cpu_per_host = {side: {part: median([s[part] for s in runs]) * 1000 / len(hosts)
+                           for part in ("modules", "worker", "main")} for side, runs in splits.items()}
+    extra = {part: cpu_per_host["drift"][part] - cpu_per_host["ping"][part] for part in ("modules", "worker", "main")}
+    res.info("CPU per host, drift.yml / ping play (medians; bench/ansible_cpu_split.py): module process / Ansible "
+             "worker / ansible-playbook main process",
+             "%.0f / %.0f / %.0f ms against %.0f / %.0f / %.0f ms"
+             % tuple([cpu_per_host["drift"][p] for p in ("modules", "worker", "main")]
+                     + [cpu_per_host["ping"][p] for p in ("modules", "worker", "main")]))
     res.info("wall drift / ping of each pair (reference: the load moves between pairs)",
              ", ".join("%.2fx" % (d[0] / p[0]) for d, p in zip(drift, ping)))
     ratio = dw / pw
-    res.note("drift.yml / ping play: of drift's %.1f s over ping, the host task takes %.1f s more than the ping task "
-             "(reading the failover_* variables in the action, the larger module payload and result, the module body), the "
+    res.note("drift.yml / ping play: of drift's %.1f s over ping, the host task takes %.1f s more than the ping task, the "
              "other per-host tasks %.1f s (drift.yml has none: the host task writes the node_exporter textfile "
              "itself), the controller's report tasks %.1f s; start-up and the rest "
-             "%.1f s against ping's %.1f s (medians of each part, so they need not add up); measured on a machine "
-             "shared with other jobs' QEMU guests, where only the side-by-side ratios hold, not the absolute times"
-             % (dw - pw, host - median(ping_task), per_host, report, rest, pw - median(ping_task)))
+             "%.1f s against ping's %.1f s (medians of each part, so they need not add up). Per host drift costs "
+             "%.0f ms more CPU in the module process (failover_drift imports the collection's module_utils, which "
+             "Python compiles from the AnsiballZ archive on every run, then checks the host), %.0f ms in Ansible's "
+             "worker (the action reads the failover_* variables; the larger payload and result) and %.0f ms in the "
+             "main process. Measured on a machine shared with other jobs' QEMU guests, where only the side-by-side "
+             "ratios hold, not the absolute times"
+             % (dw - pw, host - median(ping_task), per_host_tasks, report, rest, pw - median(ping_task),
+                extra["modules"], extra["worker"], extra["main"]))
     res.goal("drift.yml / one-task ping play, %d hosts, forks %d" % (len(hosts), forks), ratio,
              "<= %.1fx" % GOAL_VS_PING, ratio <= GOAL_VS_PING)
 
