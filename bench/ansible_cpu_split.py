@@ -4,7 +4,7 @@
 
     python bench/ansible_cpu_split.py OUT_FILE .venv/bin/ansible-playbook ARGS...
 
-Appends to OUT_FILE one line per worker (``worker SELF MODULES``: the CPU seconds of the forked
+Empties OUT_FILE, then appends one line per worker (``worker SELF MODULES``: the CPU seconds of the forked
 worker itself -- action plugin, templating, module payload, result handling -- and of the processes
 it waited for, which are the module runs of a local connection) and, at exit, one line for the main
 process (``main SELF CHILDREN``).  Workers are forked from this process, so wrapping
@@ -27,6 +27,7 @@ def _append(path, line):
 
 def main():
     out, tool = sys.argv[1], sys.argv[2]
+    open(out, "w").close()  # one run's lines only, also when the caller runs the same command again
     from ansible.executor.process import worker  # pylint: disable=import-outside-toplevel
 
     run = worker.WorkerProcess._run  # pylint: disable=protected-access
@@ -49,9 +50,14 @@ def main():
     runpy.run_path(tool, run_name="__main__")
 
 
-def read_split(path):
-    """{"workers": n, "worker": s, "modules": s, "main": s} from an OUT_FILE of one run."""
-    split = {"workers": 0, "worker": 0.0, "modules": 0.0, "main": 0.0}
+def read_split(path, min_workers):
+    """{"workers": n, "worker": s, "modules": s, "main": s} from an OUT_FILE of one run.
+
+    Fails unless the run recorded its main process and at least ``min_workers`` workers (one per host
+    of a one-task play): with fewer, the wrapper did not reach Ansible's workers, and the split would
+    show zeros instead of the costs.
+    """
+    split = {"workers": 0, "worker": 0.0, "modules": 0.0, "main": None}
     with open(path) as fh:
         for line in fh:
             kind, own, children = line.split()
@@ -61,6 +67,11 @@ def read_split(path):
                 split["modules"] += float(children)
             elif kind == "main":
                 split["main"] = float(own)
+    if split["main"] is None or split["workers"] < min_workers:
+        raise RuntimeError("%s: %d worker(s) and %s main process recorded, expected at least %d workers and the "
+                           "main process; does ansible.executor.process.worker.WorkerProcess._run still exist in "
+                           "this ansible-core?" % (path, split["workers"], "a" if split["main"] is not None else "no",
+                                                   min_workers))
     return split
 
 

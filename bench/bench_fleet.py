@@ -59,6 +59,7 @@ HOST_TASK = "Compare the host with the policy"  # the host task of playbooks/dri
 FORKS = (5, 20)
 DRIFT = os.path.join(ROOT, "playbooks", "drift.yml")
 CPU_SPLIT = os.path.join(HERE, "ansible_cpu_split.py")
+CPU_PARTS = ("modules", "worker", "main")  # module processes, Ansible's workers, the main process
 
 
 def write_inventory(path, hosts):
@@ -89,8 +90,6 @@ def split_cmd(cmd, split_file):
     """``cmd`` (an Ansible tool) run through bench/ansible_cpu_split.py when ``split_file`` is given."""
     if not split_file:
         return cmd
-    if os.path.exists(split_file):
-        os.unlink(split_file)
     return [sys.executable, CPU_SPLIT, split_file] + cmd
 
 
@@ -186,7 +185,7 @@ def measure_drift_vs_ping(res, inventory, tmp, hosts, pairs, forks):
                 with open(timing_file) as fh:
                     ping_task.append(sum(task_walls(json.load(fh)).values()))
                 ping.append((wall, cpu))
-            splits[side].append(read_split(split_file))
+            splits[side].append(read_split(split_file, len(hosts)))
             print("  pair %d: %-5s %6.1f s wall, %6.1f s CPU" % (pair + 1, side, wall, cpu), flush=True)
     dw, dc = median([d[0] for d in drift]), median([d[1] for d in drift])
     pw, pc = median([p[0] for p in ping]), median([p[1] for p in ping])
@@ -200,14 +199,13 @@ def measure_drift_vs_ping(res, inventory, tmp, hosts, pairs, forks):
              "%.1f / %.1f s" % (median(ping_task), pw - median(ping_task)))
     res.info("failover_drift per host: module body (elapsed_seconds, median)", "%.0f ms" % (module * 1000))
     res.info("CPU time drift / ping (reference)", "%.2fx" % (dc / pc))
-    cpu_per_host = {side: {part: median([s[part] for s in runs]) * 1000 / len(hosts)
-                           for part in ("modules", "worker", "main")} for side, runs in splits.items()}
-    extra = {part: cpu_per_host["drift"][part] - cpu_per_host["ping"][part] for part in ("modules", "worker", "main")}
+    cpu_per_host = {side: {part: median([s[part] for s in runs]) * 1000 / len(hosts) for part in CPU_PARTS}
+                    for side, runs in splits.items()}
+    extra = {part: cpu_per_host["drift"][part] - cpu_per_host["ping"][part] for part in CPU_PARTS}
     res.info("CPU per host, drift.yml / ping play (medians; bench/ansible_cpu_split.py): module process / Ansible "
              "worker / ansible-playbook main process",
              "%.0f / %.0f / %.0f ms against %.0f / %.0f / %.0f ms"
-             % tuple([cpu_per_host["drift"][p] for p in ("modules", "worker", "main")]
-                     + [cpu_per_host["ping"][p] for p in ("modules", "worker", "main")]))
+             % tuple([cpu_per_host["drift"][p] for p in CPU_PARTS] + [cpu_per_host["ping"][p] for p in CPU_PARTS]))
     res.info("wall drift / ping of each pair (reference: the load moves between pairs)",
              ", ".join("%.2fx" % (d[0] / p[0]) for d, p in zip(drift, ping)))
     ratio = dw / pw
