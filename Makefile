@@ -49,18 +49,7 @@ help:
 setup: host-packages venv collection
 
 host-packages:
-	@missing=$$(grep -v -e '^#' -e '^$$' tests/host-packages.txt | while read -r p; do \
-		dpkg-query -W -f='$${db:Status-Status}\n' "$$p" 2>/dev/null | grep -qx installed || echo "$$p"; done); \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages: $$missing (run make setup as root)"; exit 1; fi; \
-		echo "installing Debian packages: $$missing"; \
-		apt-get update -q; \
-		prc=/usr/sbin/policy-rc.d; if [ ! -e $$prc ]; then printf '#!/bin/sh\nexit 101\n' > $$prc; chmod 755 $$prc; trap "rm -f $$prc" EXIT; fi; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
-	fi
-	@# promtool comes with Debian's prometheus server: keep the server off.
-	@if command -v systemctl >/dev/null && systemctl is-enabled -q prometheus 2>/dev/null; then \
-		systemctl disable -q prometheus; if [ -d /run/systemd/system ]; then systemctl stop prometheus; fi; fi
+	@tests/tools/host_packages.sh
 
 venv: $(VENV)/.stamp
 

@@ -38,6 +38,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -53,7 +54,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import image as lab_image  # noqa: E402
 
 FAILOVER_MAC = "52:54:00:00:0f:01"
-QEMU = "qemu-system-x86_64"
+# VIRTNET_LAB_QEMU: another QEMU binary (or a wrapper that execs one), e.g.
+# to compare QEMU versions in bench/bench_migration_soak.py.
+QEMU = os.environ.get("VIRTNET_LAB_QEMU") or "qemu-system-x86_64"
+# QEMU before 9.0 loses guest writes when it live-migrates a TCG guest: its
+# dirty-bitmap sync clears dirty bits without resetting the TCG TLB's
+# NOTDIRTY flags (fixed by QEMU commit 03bfc2188f06, "physmem: Fix migration
+# dirty bitmap coherency with TCG memory access"), and migrated guests crash.
+MIN_MIGRATION_QEMU = (9, 0)
 BOOT_TIMEOUT = float(os.environ.get("VIRTNET_LAB_BOOT_TIMEOUT", "900"))
 SSH_OPTS = [
     "-o", "BatchMode=yes",
@@ -197,6 +205,31 @@ def _start_on_free_port(label: str, command) -> tuple[int, str]:
 
 def _kvm_verdict_file() -> Path:
     return lab_image.cache_root().parent / "kvm-verdict.json"
+
+
+def qemu_version(binary: str | None = None) -> tuple[int, int, int]:
+    """(major, minor, micro) of `binary --version` (default: the lab's QEMU)."""
+    binary = binary or QEMU
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False, timeout=30).stdout
+    except OSError as exc:
+        raise LabError(f"{binary} does not run ({exc}): apt-get install qemu-system-x86, or `make setup`") from exc
+    m = re.search(r"version (\d+)\.(\d+)(?:\.(\d+))?", out)
+    if not m:
+        raise LabError(f"{binary} --version printed no version: {out.strip()[:200]!r}")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def migration_qemu_problem(version: tuple[int, ...]) -> str:
+    """Why this QEMU must not live-migrate lab guests, or "" when it may."""
+    if tuple(version[:2]) >= MIN_MIGRATION_QEMU:
+        return ""
+    have = ".".join(map(str, version))
+    want = ".".join(map(str, MIN_MIGRATION_QEMU))
+    return (f"QEMU {have} loses guest writes when it live-migrates a TCG guest, and the guest crashes "
+            f"(fixed in QEMU {want}, commit 03bfc2188f06). On a Debian 12 host `make setup` installs QEMU from "
+            f"bookworm-backports; elsewhere install QEMU >= {want}, or point VIRTNET_LAB_QEMU at one. "
+            "VIRTNET_LAB_ALLOW_LOSSY_MIGRATION=1 migrates anyway (only to measure the old QEMU)")
 
 
 def _host_fingerprint() -> str:
@@ -440,6 +473,7 @@ def _boot(name, image, memory, state_dir, timeout, d, serial, overlay, accel, ac
         "accel": accel_name,
         "failover_mac": FAILOVER_MAC,
         "state_dir": str(state_dir),
+        "qemu": QEMU,
     }
     (d / "instance.json").write_text(json.dumps(info, indent=2) + "\n")
     try:
@@ -743,6 +777,54 @@ rm -f /run/{PROBE_MARK}.*
 '''
 
 
+# What a migration that corrupted guest memory leaves: an Oops, a BUG, a
+# warning, a lockup or a stall in the guest kernel's log, or a reboot (a
+# panic reboots the guest, so its boot id changes and the Oops is only on
+# the serial console).
+GUEST_FAULT_RE = (r"Oops|\bBUG\b|WARNING:|general protection fault|Kernel panic|soft lockup|hard LOCKUP"
+                  r"|rcu.*stall|list_(add|del) corruption|Call Trace")
+GUEST_HEALTH_SH = f"cat /proc/sys/kernel/random/boot_id; dmesg | grep -E {shlex.quote(GUEST_FAULT_RE)} || true"
+
+
+def guest_health(info: dict, timeout: float = 60) -> dict:
+    """The guest's boot id and the fault lines of its kernel log; boot_id is
+    "" when the guest does not answer SSH."""
+    try:
+        r = subprocess.run(ssh_argv(info, GUEST_HEALTH_SH), capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"boot_id": "", "faults": []}
+    lines = r.stdout.splitlines() if r.returncode == 0 else []
+    return {"boot_id": lines[0].strip() if lines else "", "faults": lines[1:]}
+
+
+def guest_health_problem(before: dict, after: dict) -> str:
+    """What went wrong with the guest between two guest_health() reads, or ""."""
+    if not after["boot_id"]:
+        return "the guest did not answer SSH (a crashed guest panics and reboots)"
+    if after["boot_id"] != before["boot_id"]:
+        return (f"the guest rebooted (boot id {before['boot_id']} -> {after['boot_id']}): its kernel crashed, "
+                "the Oops is in the serial log")
+    old = before["faults"]
+    new = after["faults"][len(old):] if after["faults"][:len(old)] == old else \
+        [line for line in after["faults"] if line not in old]
+    if new:
+        return "the guest kernel logged: " + " | ".join(new[:10])
+    return ""
+
+
+def serial_faults(info: dict, offset: int, n: int = 20) -> list[str]:
+    """The fault lines the guest wrote to its serial console since offset."""
+    try:
+        with open(info["serial_log"], "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode(errors="replace")
+    except OSError:
+        return []
+    pat = re.compile(GUEST_FAULT_RE)
+    return [line.strip() for line in text.splitlines() if pat.search(line)][:n]
+
+
 def _write_info(d: Path, info: dict) -> None:
     tmp = d / "instance.json.tmp"
     tmp.write_text(json.dumps(info, indent=2) + "\n")
@@ -927,7 +1009,13 @@ def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, canc
     if cancel_at is not None and cancel_at not in ("setup", "wait-unplug", "active", "device"):
         raise LabError(f"cancel_at {cancel_at!r}: use setup, wait-unplug, active or device")
     state_dir = Path(state_dir or default_state_dir()).absolute()
+    problem = migration_qemu_problem(qemu_version())
+    if problem and os.environ.get("VIRTNET_LAB_ALLOW_LOSSY_MIGRATION") != "1":
+        raise LabError(f"{name}: not migrated: {problem}")
     info = _require(name, state_dir)
+    if info.get("qemu", QEMU) != QEMU:
+        raise LabError(f"{name} runs on {info['qemu']}, this process would start the destination with {QEMU}: "
+                       "a migration needs the same QEMU on both sides (set VIRTNET_LAB_QEMU as at `vm.py up`)")
     if info.get("migrating_to"):
         _stop_migration_destination(info)
         info.pop("migrating_to")
@@ -945,6 +1033,9 @@ def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, canc
         _start_destination(info, d, dest, fault)
         _write_info(d, info)
         result["destination_pid"] = dest["pid"]
+        health = guest_health(info)
+        if not health["boot_id"]:
+            raise LabError(f"{name}: the guest does not answer SSH, so it is not migrated")
         if probe:
             r = subprocess.run(ssh_argv(info, f"PROBE_PY={shlex.quote(GUEST_PROBE_PY)}; export PROBE_PY; "
                                         + GUEST_PROBE_START_SH),
@@ -986,8 +1077,17 @@ def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, canc
         result["port"] = port
         if watch:
             watch.join()
-            if "probe_error" in result:
-                raise LabError(result["probe_error"])
+        after = guest_health(info)
+        problem = guest_health_problem(health, after)
+        result["boot_id"] = after["boot_id"]
+        if problem:
+            result["guest_fault"] = problem
+            oops = serial_faults(info, serial_offset)
+            raise LabError(f"{name}: the guest crashed across the migration: {problem}"
+                           + (f"; serial console: {' | '.join(oops)}" if oops else "")
+                           + f" (serial log {info['serial_log']})")
+        if "probe_error" in result:
+            raise LabError(result["probe_error"])
         result.pop("resumed_at_monotonic", None)
         result["total_s"] = round(time.monotonic() - t0, 2)
         return result

@@ -71,3 +71,75 @@ def test_real_destination_that_fails_to_start_leaves_nothing(tmp_path):
     finally:  # a destination that did start (a broken fault injection) is stopped here, not left running
         assert not vm._stop_migration_destination({"overlay": str(overlay), "migrating_to": dest})
     assert sorted(p.name for p in d.iterdir()) == []
+
+
+@pytest.mark.parametrize("version, refused", [((7, 2, 22), True), ((8, 2, 0), True), ((9, 0, 0), False),
+                                              ((10, 0, 2), False)])
+def test_qemu_older_than_9_is_refused_for_migration_with_the_remedy(version, refused):
+    problem = vm.migration_qemu_problem(version)
+    assert bool(problem) == refused
+    if refused:
+        assert "03bfc2188f06" in problem and "make setup" in problem and "bookworm-backports" in problem
+
+
+def test_migrate_refuses_an_old_qemu_before_anything_runs(tmp_path, monkeypatch):
+    fake = tmp_path / "qemu-7.2"
+    fake.write_text("#!/bin/sh\necho 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)'\n")
+    fake.chmod(0o755)
+    d = tmp_path / "vms" / "g"
+    d.mkdir(parents=True)
+    monkeypatch.setattr(vm, "QEMU", str(fake))
+    monkeypatch.delenv("VIRTNET_LAB_ALLOW_LOSSY_MIGRATION", raising=False)
+    with pytest.raises(vm.LabError, match="QEMU 7.2.22 loses guest writes.*make setup"):
+        vm.migrate("g", state_dir=tmp_path / "vms")
+    assert list(d.iterdir()) == []  # refused before the instance is even read
+
+
+def test_migrate_refuses_a_destination_qemu_other_than_the_source_mocked_process(tmp_path, monkeypatch):
+    """The instance's QEMU process is mocked (_pid_alive): the check runs before anything is started."""
+    monkeypatch.setattr(vm, "_pid_alive", lambda pid, overlay: True)
+    d = tmp_path / "vms" / "g"
+    d.mkdir(parents=True)
+    (d / "instance.json").write_text('{"name": "g", "pid": 1, "qemu": "/opt/other/qemu"}')
+    monkeypatch.setattr(vm, "QEMU", "qemu-system-x86_64")
+    with pytest.raises(vm.LabError, match="same QEMU on both sides"):
+        vm.migrate("g", state_dir=tmp_path / "vms")
+
+
+def test_the_lab_qemu_is_new_enough_to_migrate():
+    """make setup installs a QEMU >= 9.0 (bookworm-backports on Debian 12): the migration scenario needs it."""
+    if not shutil.which(vm.QEMU):
+        pytest.fail(f"{vm.QEMU} is missing: make setup installs it (tests/host-packages.txt)")
+    assert vm.migration_qemu_problem(vm.qemu_version()) == ""
+
+
+BOOT = {"boot_id": "b1", "faults": ["[    0.5] WARNING: old boot-time line"]}
+
+
+@pytest.mark.parametrize("after, want", [
+    ({"boot_id": "b1", "faults": BOOT["faults"]}, ""),
+    ({"boot_id": "", "faults": []}, "did not answer SSH"),
+    ({"boot_id": "b2", "faults": []}, "rebooted"),
+    ({"boot_id": "b1", "faults": BOOT["faults"] + ["[  99.1] general protection fault: 0000 [#1]"]},
+     "general protection fault"),
+    # the ring buffer dropped the old line: only lines never seen count
+    ({"boot_id": "b1", "faults": ["[  99.2] BUG: unable to handle page fault"]}, "BUG: unable"),
+])
+def test_guest_health_problem_names_what_a_migration_broke(after, want):
+    problem = vm.guest_health_problem(BOOT, after)
+    assert (want in problem) if want else problem == ""
+
+
+@pytest.mark.parametrize("line, fault", [
+    ("[ 12.3] Oops: general protection fault, probably for non-canonical address", True),
+    ("[ 12.3] BUG: kernel NULL pointer dereference, address: 0000000000000008", True),
+    ("[ 12.3] WARNING: CPU: 0 PID: 1 at kernel/time/timer.c:1700 __run_timers+0x1/0x2", True),
+    ("[ 12.3] watchdog: BUG: soft lockup - CPU#0 stuck for 22s!", True),
+    ("[ 12.3] rcu: INFO: rcu_preempt self-detected stall on CPU", True),
+    ("[ 12.3] Call Trace:", True),
+    ("[ 12.3] virtio_net virtio0 enp1s0: failover primary slave:enp2s0 registered", False),
+    ("[ 12.3] e1000e 0000:02:00.0 enp2s0: NIC Link is Up 1000 Mbps Full Duplex", False),
+    ("[ 12.3] systemd[1]: DEBUG: something", False),
+])
+def test_the_fault_pattern_matches_kernel_faults_only(line, fault):
+    assert bool(vm.re.search(vm.GUEST_FAULT_RE, line)) == fault
