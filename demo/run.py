@@ -10,11 +10,13 @@
    is and its summary.
 4. Live-migrates each guest once to a new QEMU on this host (vm.py migrate:
    QEMU unplugs the failover primary, migrates, plugs a new one in on the
-   destination) and prints its failover slaves before and after the move.
+   destination) and prints its failover slaves before and after the move;
+   a guest that crashed across the move (its boot id changed, or its kernel
+   logged an Oops, a BUG or a warning) fails the demo.
 5. Shuts the fleet down (unless --keep).
 
 Exit status: 0 when the rollout succeeded, the drift check found no drift
-and every migration kept the primary's policy name.
+and every guest survived its migration with the primary's policy name.
 Options: --keep, --skip-rollout (drift only, on a kept fleet), --no-migrate,
 --report-dir, --state-dir, --serial, -v (passed to ansible-playbook).
 """
@@ -132,6 +134,7 @@ def migrate_fleet(state_dir: Path) -> int:
             f"{res['primary']} enslaved {res['resume_to_primary_s']} s after the resume, "
             f"{traffic.get('lost', '?')}/{traffic.get('sent', '?')} pings lost")
         log(f"{name}: after the migration:  {slaves_line(after)}")
+        log(f"{name}: same boot (boot id {res['boot_id']}), no Oops, BUG or warning in the guest kernel's log")
     return failed
 
 

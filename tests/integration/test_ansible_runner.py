@@ -9,11 +9,13 @@ Asserted from the runner's artifacts: the status and rc files, the job events
 job summary that AWX shows, carried by the ``playbook_on_stats`` event's
 ``artifact_data``.
 
-The rollout runs its preflight refusal path: a rollout that gets past
-preflight builds and loads a kernel module, which must not happen on this
-test host. With ``failover_kernels=every`` (not a choice) the kmod role's
-preflight argument validation refuses every host before any change; the
-runner still gets the rollout report and its job summary.
+The rollout runs its refusal paths: a rollout that gets past preflight
+builds and loads a kernel module, which must not happen on this test host.
+With ``failover_kernels=every`` (not a choice) the settings check refuses the
+run before any host is touched; with ``failover_manage_packages=false`` the
+kmod role's preflight refuses every host (this host has no headers for its
+running kernel) before any change, and the runner still gets the rollout
+report and its job summary.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def test_drift_through_ansible_runner(fleet, drifted, tmp_path):  # noqa: F811
     drift_of = {e["event_data"]["host"]: e["event_data"]["res"]["drift_kinds"] for e in checks}
     assert drift_of == {h: (["slave_name"] if h == DRIFT_HOST else []) for h in HOSTS}
     stats = stats_event(job)["event_data"]
-    assert sorted(stats["ok"]) == sorted(HOSTS) and not stats["changed"] and not stats["dark"]
+    # localhost: the settings check (virtnet.failover.check_settings) runs on the controller first
+    assert sorted(stats["ok"]) == sorted([*HOSTS, "localhost"]) and not stats["changed"] and not stats["dark"]
     summary = stats["artifact_data"]["failover_drift"]
     assert summary["clean"] is False and summary["not_ok"] == [DRIFT_HOST]
     assert summary["summary"]["drift"] == 1 and summary["summary"]["kinds"] == {"slave_name": 1}
@@ -95,9 +98,22 @@ def test_drift_through_ansible_runner(fleet, drifted, tmp_path):  # noqa: F811
     print("ansible-runner job summary (drift):", json.dumps(summary, indent=2, sort_keys=True))
 
 
+def test_rollout_with_a_bad_setting_is_refused_before_any_host_through_ansible_runner(fleet, tmp_path):  # noqa: F811
+    pdd = private_data_dir(tmp_path, fleet, "rollout.yml", {"failover_kernels": "every"})
+    job = runner(pdd, "rollout.yml", "rollout-0")
+    assert (job["status"], job["rc"]) == ("failed", 2), job["stdout"][-4000:]
+    assert "failover_kernels is 'every': not one of the choices: set it to all or running" in job["stdout"]
+    assert "playbook_on_vars_prompt" not in [e["event"] for e in job["events"]]
+    host_events = [e for e in job["events"] if e["event"].startswith("runner_on_")
+                   and e["event_data"].get("host") in HOSTS]
+    assert host_events == [], "a host was touched: %s" % [e["event_data"].get("task") for e in host_events]
+    assert not os.path.exists(tmp_path / "report" / "rollout-report.json")
+
+
 def test_rollout_preflight_refusal_through_ansible_runner(fleet, tmp_path):  # noqa: F811
     before = sorted(os.listdir("/var/lib/dkms")) if os.path.isdir("/var/lib/dkms") else None
-    pdd = private_data_dir(tmp_path, fleet, "rollout.yml", {"failover_kernels": "every"})
+    pdd = private_data_dir(tmp_path, fleet, "rollout.yml", {"failover_manage_packages": False,
+                                                            "failover_kernels": "running"})
     job = runner(pdd, "rollout.yml", "rollout-1")
     assert (job["status"], job["rc"]) == ("failed", 2), job["stdout"][-4000:]
     assert "nothing was changed on any host" in job["stdout"]
@@ -110,7 +126,7 @@ def test_rollout_preflight_refusal_through_ansible_runner(fleet, tmp_path):  # n
     with open(tmp_path / "report" / "rollout-report.json") as fh:
         report = json.load(fh)
     for host in report["hosts"]:
-        assert host["status"] == "preflight_failed" and "kmod_kernels" in host["message"]
+        assert host["status"] == "preflight_failed" and "headers" in host["message"], host
         # the fast-path read gives every host its kernel, also when preflight refused it
         assert host["running_kernel"] == os.uname().release
     assert (sorted(os.listdir("/var/lib/dkms")) if os.path.isdir("/var/lib/dkms") else None) == before

@@ -141,8 +141,10 @@ def run_drift(fleet, tmp_path, extra_hosts=None, check=False, extra_vars=None, p
     assert snapshot(fleet) == before
     # ... and the recap counts no change on any host (the report files are
     # written on the controller, not on a host).
-    assert sorted(run.recap) == sorted(hosts), run.output[-3000:]
-    assert {h: r["changed"] for h, r in run.recap.items()} == {h: 0 for h in hosts}, run.output[-3000:]
+    # (localhost: the settings check, virtnet.failover.check_settings, runs on the controller first)
+    assert sorted(run.recap) == sorted([*hosts, "localhost"]), run.output[-3000:]
+    assert {h: r["changed"] for h, r in run.recap.items()} == {h: 0 for h in [*hosts, "localhost"]}, \
+        run.output[-3000:]
     return run
 
 
@@ -240,3 +242,46 @@ def test_hosts_not_checked_fail_the_run(fleet, tmp_path):
     assert rows[2].startswith("| vm9-nons | failed | ") and "'%s' does not exist" % missing in rows[2]
     summary = run.section("## Summary")
     assert summary[summary.index(SUMMARY_HEADER) + 2] == "| 5 | 3 | 0 | 1 | 1 | 0 | 0 |"
+
+
+# Settings that used to fail open (a drifting host exiting 0, a skipped abort, a reboot policy acting as
+# never, no JUnit file, a host pattern that matched nothing with rc 0): each is now refused by the settings
+# check before any host is touched. The rollout and remove runs keep failover_manage_packages=false, so even a
+# broken check could not install packages on this test host (its preflight refuses: no headers).
+REFUSED = [
+    ("drift.yml", ["failover_drift_fail=ture"], "failover_drift_fail is 'ture': not a boolean"),
+    ("drift.yml", ["failover_drift_junit=maybe"], "failover_drift_junit is 'maybe': not a boolean"),
+    ("drift.yml", ["failover_hosts=no_such_group"], "the host pattern 'no_such_group' (failover_hosts, default all) "
+                                                    "matches no host of the inventory"),
+    ("drift.yml", ["failover_drift_fial=false"], "did you mean failover_drift_fail?"),
+    ("rollout.yml", ["failover_rollout_preflight_policy=abrot"], "set it to abort or skip"),
+    ("rollout.yml", ["failover_reboot=sometimes"], "failover_reboot is 'sometimes': not one of the choices"),
+    ("rollout.yml", ["failover_hosts=no_such_group"], "matches no host of the inventory"),
+    ("remove.yml", ["failover_reboot=sometimes"], "set it to never or if_needed"),
+]
+
+
+@pytest.mark.parametrize("playbook, extra, says", REFUSED, ids=["%s %s" % (p, e[0]) for p, e, _s in REFUSED])
+def test_a_bad_setting_stops_the_run_before_any_host(fleet, tmp_path, playbook, extra, says):
+    report_dir = tmp_path / "report"
+    inventory = {"all": {"vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable, "failover_become": False,
+        "failover_master_kinds": ["bridge"], "failover_drift_checks": ["slave_name"],
+        "failover_report_dir": str(report_dir), "failover_manage_packages": False,
+    }, "hosts": {host: {"failover_netns": lab.name} for host, lab in fleet.items()}}}
+    inv_path = tmp_path / "inventory.json"
+    inv_path.write_text(json.dumps(inventory))
+    env = playbook_env(collections_path(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_FORCE_COLOR="0")
+    env.pop("ANSIBLE_CONFIG", None)
+    cmd = [ANSIBLE_PLAYBOOK, "-i", str(inv_path), os.path.join(ROOT, "playbooks", playbook)]
+    for e in extra:
+        cmd += ["-e", e]
+    before = snapshot(fleet)
+    proc = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert says in output, output[-3000:]
+    recap = {m.group(1): int(m.group(5)) for m in RECAP.finditer(proc.stdout)}
+    assert recap == {"localhost": 1}, output[-3000:]  # only the settings check ran, and failed
+    assert not report_dir.exists()
+    assert snapshot(fleet) == before
