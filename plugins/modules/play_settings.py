@@ -13,12 +13,12 @@ version_added: 1.0.0
 description:
   - Reads every C(failover_*) variable of each host in O(hosts) (inventory, group and host vars, extra vars) and
     checks it before any host is touched; the rollout, drift and remove playbooks call it in their first play.
-  - A boolean must be a boolean (V(true)/V(false), V(yes)/V(no), V(on)/V(off), V(1)/V(0)); a setting with choices
+  - A boolean must be a boolean (V(true)/V(false), V(yes)/V(no), V(on)/V(off), V(1)/V(0)), a setting with choices
     must be one of them; a number must be a number; the policy variables are read as the playbooks read them.
     C(failover_drift_fail=ture), C(failover_rollout_preflight_policy=abrot) and C(failover_reboot=sometimes) are
     errors, never a default.
-  - A C(failover_*) variable that the playbooks do not read is an error too, with the closest known name: a misspelt
-    setting would otherwise be ignored.
+  - A C(failover_*) variable that the playbooks do not read is an error too, with the closest known name; a
+    misspelt setting would otherwise be ignored.
   - An empty O(hosts) (the host pattern matches no host of the inventory) is an error, so a drift check whose
     inventory broke does not pass.
   - The message names each bad variable, its value, what to set instead, and the hosts that have it.
