@@ -64,19 +64,10 @@ echo $! > /run/vnfo-busy.pid
 BUSY_STOP_SH = "kill $(cat /run/vnfo-busy.pid) 2>/dev/null; rm -f /run/vnfo-busy.* /var/tmp/vnfo-busy.dat; true"
 
 
-def group_state(vm, info):
-    """(primary name or None, master UP?) read over SSH: the e1000e slave and its master's flags."""
-    slaves = vm.guest_failover_slaves(info)
+def group_state(slaves):
+    """(primary name or None, its master UP?) from vm.guest_health()'s slaves (vm.migrate returns them)."""
     prim = [s for s in slaves if s["driver"] == "e1000e"]
-    if not prim:
-        return None, False
-    r = subprocess.run(vm.ssh_argv(info, "cat", "/sys/class/net/%s/flags" % prim[0]["master"]),
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
-    try:
-        up = bool(int(r.stdout.strip(), 16) & 1)  # IFF_UP
-    except ValueError:
-        up = False
-    return prim[0]["name"], up
+    return (prim[0]["name"], prim[0]["master_up"]) if prim else (None, False)
 
 
 def boot(vm, image, busy):
@@ -90,7 +81,7 @@ def soak(vm, image, flavour, repeat, log):
     """Run one flavour; returns (runs, faults) where faults are (migration number, message)."""
     busy = flavour == "busy"
     info = boot(vm, image, busy)
-    want, up = group_state(vm, info)
+    want, up = group_state(vm.guest_health(info)["slaves"])
     if want is None or not up:
         raise RuntimeError("%s: the guest has no enslaved primary under an UP master before the soak" % flavour)
     log("%s: guest %s up; primary %s; %d migrations on %s" % (flavour, NAME, want, repeat, vm.QEMU))
@@ -103,15 +94,14 @@ def soak(vm, image, flavour, repeat, log):
             except (vm.LabError, subprocess.TimeoutExpired) as exc:
                 r, problem = None, str(exc)
             if r is not None:
-                info = labbench.instance(NAME)
-                name, up = group_state(vm, info)
+                name, up = group_state(r["slaves"])
                 if name != want or not up:
                     problem = "after the migration the primary is %s (want %s), master UP: %s" % (name, want, up)
             if problem:
                 faults.append((i, problem))
                 log("  %s %3d: FAULT %s" % (flavour, i, problem))
                 labbench.down(NAME)  # a fresh boot for the rest of the soak
-                info = boot(vm, image, busy)
+                boot(vm, image, busy)
                 continue
             runs.append(r)
             t = r.get("traffic", {})

@@ -96,6 +96,12 @@ _value:
       elements: dict
     by_kind: {description: Drift kind -> sorted host names., type: dict}
     problem_hosts: {description: "Hosts that are not C(ok) and not C(drift) -> their status and message.", type: list}
+    not_ok:
+      description:
+        - Sorted names of the hosts whose status is not C(ok) (drift, unreachable, failed, other); empty when
+          RV(_value.clean). The drift playbook fails exactly these hosts.
+      type: list
+      elements: str
 """
 
 from ansible.errors import AnsibleFilterError
@@ -120,6 +126,7 @@ Q_ALL_ITEMS = "hosts[].drift[]"
 Q_KINDS = "hosts[].drift[].kind"
 Q_HOSTS_WITH_KIND = "hosts[?drift[?kind=='%s']].host"
 Q_PROBLEMS = "hosts[?status!='ok' && status!='drift'].{host: host, status: status, message: message}"
+Q_NOT_OK = "hosts[?status!='ok'].host"
 
 
 def _require_jmespath():
@@ -174,6 +181,7 @@ def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Fai
         "hosts": data["hosts"],
         "by_kind": by_kind,
         "problem_hosts": _q(Q_PROBLEMS, data) or [],
+        "not_ok": _q(Q_NOT_OK, data) or [],
     }
 
 

@@ -175,6 +175,10 @@ def test_one_renamed_slave_is_drift(fleet, drifted, tmp_path):
     # docs/user-guide.md: "fails (exit status 2) when any host drifts"
     assert run.rc == 2, run.output[-4000:]
     assert "drift on 1 host(s) (slave_name), 0 unreachable, 0 failed" in run.output
+    # the recap (and so AWX's host summaries) fails the drifted host, and no other
+    assert {h: r["failed"] for h, r in run.recap.items()} == {h: int(h == DRIFT_HOST) for h in [*HOSTS, "localhost"]}
+    (fatal,) = [line for line in run.output.splitlines() if line.startswith("fatal: ")]
+    assert fatal.startswith("fatal: [%s]: FAILED!" % DRIFT_HOST) and "drift: slave_name: 1 drift item; see " in fatal, fatal
     rep = run.report
     assert rep["clean"] is False
     assert rep["summary"] == {"hosts": 3, "ok": 2, "drift": 1, "unreachable": 0, "failed": 0, "other": 0,
@@ -221,6 +225,10 @@ def test_hosts_not_checked_fail_the_run(fleet, tmp_path):
     assert not netns_exists(missing)  # the module never creates namespaces
     assert run.rc == 2, run.output[-4000:]
     assert "drift on 0 host(s) (), 1 unreachable, 1 failed" in run.output
+    # each host that could not be checked fails itself in the recap (the unreachable one too: the check ignores
+    # unreachable hosts so that the report names them); the checked hosts do not
+    assert {h: r["failed"] for h, r in run.recap.items()} == {
+        "localhost": 0, "vm0-down": 1, "vm1": 0, "vm2": 0, "vm3": 0, "vm9-nons": 1}
     rep = run.report
     assert rep["clean"] is False
     assert rep["summary"] == {"hosts": 5, "ok": 3, "drift": 0, "unreachable": 1, "failed": 1, "other": 0,

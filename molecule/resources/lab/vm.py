@@ -783,19 +783,41 @@ rm -f /run/{PROBE_MARK}.*
 # the serial console).
 GUEST_FAULT_RE = (r"Oops|\bBUG\b|WARNING:|general protection fault|Kernel panic|soft lockup|hard LOCKUP"
                   r"|rcu.*stall|list_(add|del) corruption|Call Trace")
-GUEST_HEALTH_SH = f"cat /proc/sys/kernel/random/boot_id; dmesg | grep -E {shlex.quote(GUEST_FAULT_RE)} || true"
+GUEST_HEALTH_SH = (
+    "cat /proc/sys/kernel/random/boot_id; "
+    'for n in /sys/class/net/*; do [ -e "$n/master" ] || continue; m=$(basename "$(readlink -f "$n/master")"); '
+    'echo "slave $(basename "$n") $(basename "$(readlink -f "$n/device/driver")") $m $(cat "/sys/class/net/$m/flags")"; '
+    "done; "
+    f"dmesg | grep -E {shlex.quote(GUEST_FAULT_RE)} | sed 's/^/fault /' || true"
+)
+IFF_UP = 0x1
+
+
+def parse_guest_health(out: str) -> dict:
+    """GUEST_HEALTH_SH's output: boot id, failover slaves (with their master's UP flag), kernel fault lines."""
+    lines = out.splitlines()
+    health: dict = {"boot_id": lines[0].strip() if lines else "", "faults": [], "slaves": []}
+    for line in lines[1:]:
+        kind, _sep, rest = line.partition(" ")
+        if kind == "fault":
+            health["faults"].append(rest)
+        elif kind == "slave" and len(rest.split()) == 4:
+            name, driver, master, flags = rest.split()
+            with contextlib.suppress(ValueError):
+                health["slaves"].append({"name": name, "driver": driver, "master": master,
+                                         "master_up": bool(int(flags, 16) & IFF_UP)})
+    return health
 
 
 def guest_health(info: dict, timeout: float = 60) -> dict:
-    """The guest's boot id and the fault lines of its kernel log; boot_id is
-    "" when the guest does not answer SSH."""
+    """The guest's boot id, failover slaves and the fault lines of its kernel log, in one SSH call; boot_id
+    is "" when the guest does not answer SSH."""
     try:
         r = subprocess.run(ssh_argv(info, GUEST_HEALTH_SH), capture_output=True, text=True,
                            stdin=subprocess.DEVNULL, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return {"boot_id": "", "faults": []}
-    lines = r.stdout.splitlines() if r.returncode == 0 else []
-    return {"boot_id": lines[0].strip() if lines else "", "faults": lines[1:]}
+        return parse_guest_health("")
+    return parse_guest_health(r.stdout if r.returncode == 0 else "")
 
 
 def guest_health_problem(before: dict, after: dict) -> str:
@@ -1080,6 +1102,7 @@ def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, canc
         after = guest_health(info)
         problem = guest_health_problem(health, after)
         result["boot_id"] = after["boot_id"]
+        result["slaves"] = after["slaves"]
         if problem:
             result["guest_fault"] = problem
             oops = serial_faults(info, serial_offset)

@@ -143,3 +143,18 @@ def test_guest_health_problem_names_what_a_migration_broke(after, want):
 ])
 def test_the_fault_pattern_matches_kernel_faults_only(line, fault):
     assert bool(vm.re.search(vm.GUEST_FAULT_RE, line)) == fault
+
+
+def test_guest_health_output_is_parsed_into_boot_id_slaves_and_faults():
+    out = ("2e126725-864b\n"
+           "slave enp1s0nsby virtio_net enp1s0 0x1003\n"
+           "slave enp1s0npri e1000e enp1s0 0x1002\n"
+           "fault [  249.6] BUG: unable to handle page fault for address: 0000003a23fddc6a\n")
+    h = vm.parse_guest_health(out)
+    assert h["boot_id"] == "2e126725-864b"
+    assert h["slaves"] == [
+        {"name": "enp1s0nsby", "driver": "virtio_net", "master": "enp1s0", "master_up": True},
+        {"name": "enp1s0npri", "driver": "e1000e", "master": "enp1s0", "master_up": False},
+    ]
+    assert h["faults"] == ["[  249.6] BUG: unable to handle page fault for address: 0000003a23fddc6a"]
+    assert vm.parse_guest_health("") == {"boot_id": "", "faults": [], "slaves": []}
