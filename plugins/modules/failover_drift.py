@@ -38,12 +38,11 @@ description:
     for that kernel (the stock module would load from the initramfs at boot), or cannot be read.
   - C(slave_name) - a failover slave is not named as the policy (O(standby_template), O(primary_template),
     O(names)) says.
-  - Reads files and sysfs, one rtnetlink link dump (pyroute2) for the slave names, and the initramfs of one
-    kernel; it runs no command.
+  - Reads files and sysfs, one rtnetlink link dump for the slave names (a netlink socket of Python's standard
+    library; pyroute2 is not needed), and the initramfs of one kernel; it runs no command.
 author:
   - virtnet.failover contributors (@virtnet)
 requirements:
-  - pyroute2 >= 0.7 (only for O(check_names=true))
   - Linux
 attributes:
   check_mode:
@@ -92,7 +91,7 @@ options:
     type: bool
     default: true
   check_names:
-    description: Compare the failover slave names with the naming policy (needs pyroute2).
+    description: Compare the failover slave names with the naming policy.
     type: bool
     default: true
   checks:
@@ -281,13 +280,7 @@ elapsed_seconds:
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.virtnet.failover.plugins.module_utils.failover_netlink import pyroute2_missing_error
-
-# read-only: the link dump needs no pyroute2 import, only the check that it is installed
-PYROUTE2_IMPORT_ERROR = pyroute2_missing_error()
-HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_common import (
     Scan,
@@ -523,9 +516,6 @@ def check(module, textfile, paths=None):
         textfile.fail(str(exc))
     groups, names_read = [], False
     if params["check_names"] and (not params["checks"] or "slave_name" in params["checks"]):
-        if not HAS_PYROUTE2:
-            textfile.fail(missing_required_lib("pyroute2") + " (or set check_names: false)",
-                          exception=PYROUTE2_IMPORT_ERROR)
         try:
             policy = policy_from_params(params)
             scan = Scan(params["netns"], params["master_kinds"])

@@ -293,3 +293,18 @@ def test_a_bad_setting_stops_the_run_before_any_host(fleet, tmp_path, playbook, 
     assert recap == {"localhost": 1}, output[-3000:]  # only the settings check ran, and failed
     assert not report_dir.exists()
     assert snapshot(fleet) == before
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's Python: on this host without pyroute2, like many fleet images
+
+
+def test_drift_on_hosts_whose_python_has_no_pyroute2(fleet, drifted, tmp_path):
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import pyroute2"], capture_output=True, text=True, check=False)
+    if probe.returncode == 0:
+        pytest.fail("%s can import pyroute2 here, so this test cannot show that drift works without it: "
+                    "run it on a host whose system Python has no pyroute2 (Debian's python3-pyroute2 removed)"
+                    % SYSTEM_PYTHON)
+    run = run_drift(fleet, tmp_path, extra_vars={"ansible_python_interpreter": SYSTEM_PYTHON})
+    assert run.rc == 2, run.output[-4000:]
+    assert run.report["by_kind"] == {"slave_name": [DRIFT_HOST]}, run.output[-4000:]
+    assert {h: run.host(h)["status"] for h in HOSTS} == {h: ("drift" if h == DRIFT_HOST else "ok") for h in HOSTS}

@@ -387,14 +387,6 @@ def test_module_bad_template_is_a_clear_error(host, capsys, monkeypatch):
     assert res["rc"] == 1 and "unknown placeholder {mastr}" in res["msg"]
 
 
-def test_module_missing_pyroute2(host, capsys, monkeypatch):
-    monkeypatch.setattr(fd, "HAS_PYROUTE2", False)
-    res = run_module({}, capsys, monkeypatch, host)
-    assert res["rc"] == 1 and "pyroute2" in res["msg"] and "check_names: false" in res["msg"]
-    res = run_module({"check_names": False, "modprobe_file": host.modprobe}, capsys, monkeypatch, host)
-    assert res["rc"] == 0
-
-
 def test_module_on_this_host_names_check(host, capsys, monkeypatch):
     """Real netlink dump of this host's namespace: no failover master here."""
     res = run_module({"modprobe_file": host.modprobe, "slave_rename_ok": True}, capsys, monkeypatch, host)
@@ -501,7 +493,6 @@ def test_require_healthy_prefixes_a_failed_read(host, capsys, monkeypatch):
 def fake_groups(monkeypatch, groups):
     """Stands in for the netlink read: this host has no net_failover master (tests/integration reads real
     bridge groups through playbooks/tasks/check_host.yml)."""
-    monkeypatch.setattr(fd, "HAS_PYROUTE2", True)
     monkeypatch.setattr(fd, "Scan", lambda *_args: None)
     monkeypatch.setattr(fd, "groups_report", lambda _scan, _policy: copy.deepcopy(groups))
 
