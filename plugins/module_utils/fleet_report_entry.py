@@ -18,7 +18,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_he
 
 # every drift kind failover_drift reports, in report order
 KIND_ORDER = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
-              "modprobe_file", "modprobe_bad_option", "initramfs", "slave_name")
+              "modprobe_file", "modprobe_bad_option", "boot_param", "initramfs", "slave_name")
 ITEM_KEYS = ("kind", "subject", "expected", "actual", "message", "remedy")
 
 FACT_KEYS = ("running_kernel", "next_boot_kernel", "dkms_version", "module_mechanism", "patched_module_loaded",

@@ -42,7 +42,9 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import
     validate_dkms_module,
 )
 from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import (
+    CMDLINE,
     MODPROBE_DIRS,
+    cmdline_options,
     config_files,
     modprobe_file_items,
     module_options,
@@ -58,7 +60,7 @@ class HostPaths:
     by default; the unit tests point these at a fake tree."""
 
     def __init__(self, root='/', sys_module=SYS_MODULE, modules_dir=MODULES_DIR, boot_dir=BOOT_DIR,
-                 dkms_tree=DKMS_TREE, running=None, modprobe_dirs=MODPROBE_DIRS):
+                 dkms_tree=DKMS_TREE, running=None, modprobe_dirs=MODPROBE_DIRS, cmdline=CMDLINE):
         self.root = root
         self.sys_module = sys_module
         self.modules_dir = modules_dir
@@ -66,6 +68,7 @@ class HostPaths:
         self.dkms_tree = dkms_tree
         self.running = running or os.uname().release
         self.modprobe_dirs = modprobe_dirs
+        self.cmdline = cmdline
 
 
 def _flat_kernels(d):
@@ -290,8 +293,14 @@ def gather_kmod(params, paths=None):
     }
     modprobe = read_modprobe_conf(params['modprobe_file']) if params['modprobe_file'] else None
     options = None
-    if not params.get('checks') or 'modprobe_bad_option' in params['checks']:
+    if not params.get('checks') or {'modprobe_bad_option', 'boot_param'} & set(params['checks']):
+        # in the order modprobe passes them: every modprobe.d file, then the kernel command line
         options = module_options(config_files(paths.modprobe_dirs), modname)
+        try:
+            with open(paths.cmdline, 'r', encoding='utf-8', errors='replace') as fh:
+                options += cmdline_options(fh.read(), modname, paths.cmdline)
+        except OSError:
+            pass
     initramfs = None
     # the initramfs read is the slowest check: skip it when it is not asked for
     if params['check_initramfs'] and (not params.get('checks') or 'initramfs' in params['checks']):

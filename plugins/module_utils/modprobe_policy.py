@@ -9,16 +9,23 @@ verify asserts on the first through kmod_info):
 - ``modprobe_file``: the file the kmod role writes is missing, differs from
   the wanted content, or its ``slave_rename_ok`` is not the wanted value;
 - ``modprobe_bad_option``: an ``options <module> ...`` line anywhere in the
-  configuration modprobe reads gives a parameter the module ignores at load
-  time: an unknown name, a ``slave_rename_ok`` value kstrtobool() refuses,
-  or any value for the read-only ``live_rename``.
+  configuration modprobe reads, or a ``<module>.<parameter>`` word of the
+  kernel command line, gives a parameter the module ignores at load time:
+  an unknown name, a ``slave_rename_ok`` value kstrtobool() refuses, or any
+  value for the read-only ``live_rename``;
+- ``boot_param``: the ``slave_rename_ok`` the module gets at its next load
+  is not the policy's, and comes from another modprobe.d file or the kernel
+  command line, not from the role's file.
 
 Values are judged with kernel_bool, the kernel's own rule.  Which files
 modprobe reads follows kmod: every ``*.conf`` in MODPROBE_DIRS, a file
 name in an earlier directory hiding the same name in later ones, parsed in
 file name order; a line ending in a backslash continues on the next one; a
 line starting with ``#`` is a comment (a ``#`` later in a line is not: the
-words after it reach the kernel as parameters).  Pure Python.
+words after it reach the kernel as parameters).  modprobe passes the
+module the parameters of every ``options`` line in that order, then those of
+the kernel command line (kmod reads ``/proc/cmdline`` last), and the kernel
+keeps the last value of a parameter.  Pure Python.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ READ_ONLY_PARAM = 'live_rename'
 MODULE_PARAMS = (RENAME_PARAM, READ_ONLY_PARAM)
 
 ROLLOUT = "run the virtnet.failover.rollout playbook for this host"
+# The kernel command line of the running boot: modprobe reads module parameters from it too.
+CMDLINE = "/proc/cmdline"
 
 
 def modprobe_file_content(module, slave_rename_ok, dkms_name, dkms_version):
@@ -187,6 +196,42 @@ def module_options(files, module):
     return found
 
 
+def cmdline_words(text):
+    """The words of a kernel command line as the kernel splits them: blanks separate, double quotes keep
+    blanks inside a word and are dropped; a ``--`` word ends the kernel's part (the rest goes to init)."""
+    words, cur, quoted, started = [], [], False, False
+    for ch in text:
+        if ch == '"':
+            quoted, started = not quoted, True
+        elif ch.isspace() and not quoted:
+            if started:
+                words.append(''.join(cur))
+            cur, started = [], False
+        else:
+            cur.append(ch)
+            started = True
+    if started:
+        words.append(''.join(cur))
+    return words[:words.index('--')] if '--' in words else words
+
+
+def cmdline_options(text, module, source=CMDLINE):
+    """The ``<module>.<parameter>[=value]`` words of a kernel command line, in module_options()'s shape (path
+    ``source``, line None); '-' and '_' are alike in the module name, as modprobe reads them."""
+    base = module.replace('-', '_')
+    found = []
+    for word in cmdline_words(text):
+        key, eq, value = word.partition('=')
+        mod, dot, name = key.partition('.')
+        if dot and name and mod.replace('-', '_') == base:
+            found.append({"path": source, "line": None, "name": name, "value": value if eq else None})
+    return found
+
+
+def _subject(option):
+    return option["path"] if option["line"] is None else "%s:%d" % (option["path"], option["line"])
+
+
 def _shown(option):
     return option["name"] if option["value"] is None else "%s=%s" % (option["name"], option["value"])
 
@@ -196,9 +241,10 @@ def bad_option_items(options, module, modprobe_file=None):
     module_options() that the module ignores at load time."""
     items = []
     for opt in options:
-        subject = "%s:%d" % (opt["path"], opt["line"])
+        subject = _subject(opt)
         name = opt["name"].replace('-', '_')  # the kernel treats '-' and '_' in parameter names alike
-        remedy = "remove or fix the option in %s" % opt["path"]
+        remedy = ("remove or fix %s.%s on the kernel command line (the boot loader's configuration)"
+                  % (module, opt["name"]) if opt["line"] is None else "remove or fix the option in %s" % opt["path"])
         if modprobe_file:
             remedy += " (the kmod role writes %s=1 or 0 in %s)" % (RENAME_PARAM, modprobe_file)
         if name == RENAME_PARAM:
@@ -221,6 +267,34 @@ def bad_option_items(options, module, modprobe_file=None):
                 "%s gives %s the unknown parameter %s: the kernel ignores it at load time"
                 % (subject, module, _shown(opt)), remedy))
     return items
+
+
+def boot_param_items(options, module, wanted, modprobe_file):
+    """An item (kind ``boot_param``) when the ``slave_rename_ok`` the module gets at its next load is not
+    ``wanted`` and does not come from ``modprobe_file`` (modprobe_file_items() judges that file).
+
+    ``options``: module_options() of every modprobe.d file, then cmdline_options(), in the order modprobe passes
+    them; the last value the kernel takes wins (a value it refuses is ignored, modprobe_bad_option)."""
+    if wanted is None:
+        return []
+    winner, value = None, None
+    for opt in options:
+        if opt["name"].replace('-', '_') != RENAME_PARAM:
+            continue
+        parsed = param_bool(opt["value"], given=opt["value"] is not None)
+        if parsed is not None:
+            winner, value = opt, parsed
+    if winner is None or value == bool(wanted) or winner["path"] == modprobe_file:
+        return []
+    where = "the kernel command line" if winner["line"] is None else _subject(winner)
+    return [drift_item(
+        "boot_param", _subject(winner), "%s=%d (the policy)" % (RENAME_PARAM, int(bool(wanted))), _shown(winner),
+        "%s gives %s %s, which the module takes at its next load (it comes after %s), so the policy's "
+        "%s=%d does not apply at boot" % (where, module, _shown(winner), modprobe_file or "the role's file",
+                                          RENAME_PARAM, int(bool(wanted))),
+        ("remove %s.%s from the kernel command line (the boot loader's configuration)" % (module, winner["name"])
+         if winner["line"] is None else "remove the option from %s; the kmod role writes %s in %s"
+         % (winner["path"], RENAME_PARAM, modprobe_file)))]
 
 
 def file_is_current(path, content, uid=0, gid=0, mode=0o644):

@@ -31,7 +31,14 @@ description:
     (C(*.conf) in C(/etc/modprobe.d), C(/run/modprobe.d), C(/usr/local/lib/modprobe.d), C(/lib/modprobe.d),
     C(/usr/lib/modprobe.d); a file name in an earlier directory hides the same name in later ones) gives a
     parameter the module ignores at load time - an unknown name, a C(slave_rename_ok) value the kernel's
-    C(kstrtobool) refuses, or any value for the read-only C(live_rename). The subject is C(FILE:LINE).
+    C(kstrtobool) refuses, or any value for the read-only C(live_rename). The subject is C(FILE:LINE). A
+    C(failover.PARAMETER) word of the running boot's kernel command line (C(/proc/cmdline)) is judged the same,
+    with the subject C(/proc/cmdline).
+  - C(boot_param) - the C(slave_rename_ok) the module gets at its next load is not O(slave_rename_ok), and it
+    comes from another modprobe.d file or from the kernel command line, not from O(modprobe_file). modprobe passes
+    the module the C(options) lines of every modprobe.d file in file name order, then the C(failover.*) words of
+    the kernel command line, and the last value wins. The subject is the file and line, or C(/proc/cmdline). The
+    next boot's command line (the boot loader's configuration) is not read.
   - Boolean values are read as the kernel reads them (C(kstrtobool) - C(1/0), C(y/n), C(yes/no), C(on/off),
     C(true/false) and any text starting like them).
   - C(initramfs) - the initramfs of the next-boot kernel carries a C(failover.ko) that is not the DKMS build
@@ -74,8 +81,9 @@ options:
     default: failover
   slave_rename_ok:
     description:
-      - Wanted value of the C(slave_rename_ok) parameter, checked at run time (C(param_value)) and in
-        O(modprobe_file) (C(modprobe_file)). Null skips both checks.
+      - Wanted value of the C(slave_rename_ok) parameter, checked at run time (C(param_value)), in
+        O(modprobe_file) (C(modprobe_file)) and in what the module gets at its next load (C(boot_param)). Null
+        skips these checks.
     type: bool
   modprobe_file:
     description: The modprobe.d file the kmod role writes. Empty skips the C(modprobe_file) check.
@@ -99,7 +107,7 @@ options:
     type: list
     elements: str
     choices: [module_builtin, dkms_running_kernel, dkms_next_kernel, module_not_patched, param_value,
-              modprobe_file, modprobe_bad_option, initramfs, slave_name]
+              modprobe_file, modprobe_bad_option, boot_param, initramfs, slave_name]
   require_group:
     description: A host without any failover group is not healthy (RV(health)).
     type: bool
@@ -302,6 +310,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import
 from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import (
     ROLLOUT,
     bad_option_items,
+    boot_param_items,
     drift_item,
     modprobe_file_items,
 )
@@ -387,6 +396,8 @@ def evaluate(params, facts, groups):
                                          params["modprobe_content"], facts["modprobe"]))
     if facts.get("modprobe_options"):
         items.extend(bad_option_items(facts["modprobe_options"], modname, params["modprobe_file"]))
+        items.extend(boot_param_items(facts["modprobe_options"], modname, params["slave_rename_ok"],
+                                      params["modprobe_file"]))
 
     ird = facts["initramfs"]
     if ird is not None and not loaded["builtin"]:

@@ -78,8 +78,9 @@ class Host:
         self.base = str(base)
         self.paths = fd.Paths(root=self.p("/"), sys_module=self.p("/sys/module"), modules_dir=self.p("/lib/modules"),
                               boot_dir=self.p("/boot"), dkms_tree=self.p("/var/lib/dkms"), running=K1,
-                              modprobe_dirs=[self.p(d) for d in MODPROBE_DIRS])
+                              modprobe_dirs=[self.p(d) for d in MODPROBE_DIRS], cmdline=self.p("/proc/cmdline"))
         self.modprobe = self.p("/etc/modprobe.d/virtnet-failover.conf")
+        write(self.p("/proc/cmdline"), "BOOT_IMAGE=/vmlinuz root=LABEL=vmroot ro quiet\n")
         self.add_kernel(K1, SRC_PATCHED)
         self.set_next(K1)
         self.initramfs(K1, SRC_PATCHED, "usr/lib/modules/%s/updates/dkms/failover.ko" % K1)
@@ -220,8 +221,37 @@ def test_modprobe_file_wrong_value_and_exact_content(host):
     assert items == []
     items, _facts = drift(host, modprobe_content="options failover slave_rename_ok=1\n")
     assert kinds(items) == ["modprobe_file"]
+    # no role file to judge: the value the module gets at boot still comes from that file, and is not the policy's
     items, _facts = drift(host, modprobe_file="")
-    assert items == []
+    assert kinds(items) == ["boot_param"] and items[0]["subject"] == host.modprobe + ":1"
+    items, _facts = drift(host, modprobe_file="", slave_rename_ok=False)
+    assert kinds(items) == ["param_value"]  # only the run-time value (Y) is not the policy's now
+
+
+@pytest.mark.parametrize("cmdline, other_file, want", [
+    # the kernel command line comes after every modprobe.d file: it wins
+    ('ro failover.slave_rename_ok=0 quiet', None, [("boot_param", "/proc/cmdline", "slave_rename_ok=0")]),
+    ('ro "failover.slave-rename-ok=no"', None, [("boot_param", "/proc/cmdline", "slave-rename-ok=no")]),
+    ('ro failover.slave_rename_ok=1', "options failover slave_rename_ok=0\n", []),
+    ('ro failover.slave_rename_ok=maybe', None, [("modprobe_bad_option", "/proc/cmdline", "slave_rename_ok=maybe")]),
+    ('ro failover.colour=blue', None, [("modprobe_bad_option", "/proc/cmdline", "colour=blue")]),
+    ('ro -- failover.slave_rename_ok=0', None, []),  # after "--": init's arguments, not the kernel's
+    ('ro net_failover.slave_rename_ok=0', None, []),  # another module
+    # a file sorted after the role's file wins over it
+    ('ro', "options failover slave_rename_ok=0\n", [("boot_param", "zz-local.conf:1", "slave_rename_ok=0")]),
+    ('ro', "options failover slave_rename_ok=1\n", []),
+])
+def test_boot_value_from_the_kernel_command_line_and_other_files(host, cmdline, other_file, want):
+    write(host.modprobe, "options failover slave_rename_ok=1\n")
+    write(host.p("/proc/cmdline"), cmdline + "\n")
+    if other_file:
+        write(host.p("/etc/modprobe.d/zz-local.conf"), other_file)
+    items, _facts = drift(host)
+    got = [(i["kind"], i["subject"].replace(host.p("/etc/modprobe.d/"), "").replace(host.p("/proc"), "/proc"),
+            i["actual"]) for i in items]
+    assert got == want, items
+    for i in items:
+        assert i["remedy"] and ("kernel command line" in i["remedy"]) == (i["subject"].endswith("cmdline"))
 
 
 def test_param_set_at_run_time(host):
