@@ -16,5 +16,5 @@ attributes:
   platform:
     support: full
     platforms: posix
-    description: Linux only (rtnetlink, ethtool ioctl, sysfs).
+    details: Linux only (rtnetlink, ethtool ioctl, sysfs).
 """

@@ -85,16 +85,14 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Predicts per kernel which actions would run and the resulting state.
   diff_mode:
     support: full
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     details: Shows the per-kernel states before and after.
   platform:
     support: full
-    description: Target OS/families that can be operated against.
-    platforms: posix
+extends_documentation_fragment:
+  - virtnet.failover.attributes
 notes:
   - Needs root and the C(dkms) command. Actions run through C(dkms) with argument lists, in the C
     locale.

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: dkms_source
 short_description: Deploy the source tree of a DKMS module version in one call
-version_added: "1.1.0"
+version_added: 1.0.0
 description:
   - Makes C(/usr/src/NAME-VERSION) hold exactly the given files, each a regular file with mode
     C(0644) owned by root:root, in a directory with mode C(0755) owned by root:root.
@@ -47,16 +47,14 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Reads the tree and returns what differs; writes nothing.
   diff_mode:
     support: full
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     details: One line per entry (C(sha256 mode uid:gid name)) before and after.
   platform:
     support: full
-    description: Target OS/families that can be operated against.
-    platforms: posix
+extends_documentation_fragment:
+  - virtnet.failover.attributes
 notes:
   - Needs root (the files are owned by root).
   - Symbolic links are never followed; a symbolic link at O(path) or inside it counts as a

@@ -54,15 +54,16 @@ requirements:
 attributes:
   check_mode:
     support: full
-    description: Runs the same checks in check mode; writes no O(textfile_dir) file.
+    details: Runs the same checks in check mode; writes no O(textfile_dir) file.
   diff_mode:
     support: none
-    description: Read-only module, nothing to show in diff mode.
+    details: Read-only module, nothing to show in diff mode.
   platform:
     support: full
-    platforms: posix
-    description: Linux only (sysfs, rtnetlink, DKMS tree).
+    details: Linux only (sysfs, rtnetlink, DKMS tree).
 extends_documentation_fragment:
+  - virtnet.failover.attributes
+  - virtnet.failover.attributes.action
   - virtnet.failover.failover_policy  # netns, master_kinds
   - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 options:

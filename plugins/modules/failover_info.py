@@ -33,11 +33,12 @@ author:
 attributes:
   check_mode:
     support: full
-    description: The module never changes anything, so it runs normally in check mode.
+    details: The module never changes anything, so it runs normally in check mode.
   diff_mode:
     support: none
-    description: Nothing changes, so there is no diff.
+    details: Nothing changes, so there is no diff.
 extends_documentation_fragment:
+  - virtnet.failover.attributes
   - virtnet.failover.failover_netlink  # requirements, platform
   - virtnet.failover.failover_policy  # netns, master_kinds
   - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names

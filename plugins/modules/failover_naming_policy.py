@@ -23,15 +23,15 @@ author:
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-    description: Nothing to show in diff mode.
+    details: Nothing to show in diff mode.
   platform:
     support: full
-    platforms: posix
-    description: Pure Python, any target.
+    details: Pure Python, any target.
 extends_documentation_fragment:
+  - virtnet.failover.attributes
   - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 seealso:
   - module: virtnet.failover.failover_slave_name

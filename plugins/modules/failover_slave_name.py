@@ -30,11 +30,12 @@ author:
 attributes:
   check_mode:
     support: full
-    description: Reports the renames that would be done (RV(renames)) and changes nothing.
+    details: Reports the renames that would be done (RV(renames)) and changes nothing.
   diff_mode:
     support: full
-    description: Shows the slave names per master before and after.
+    details: Shows the slave names per master before and after.
 extends_documentation_fragment:
+  - virtnet.failover.attributes
   - virtnet.failover.failover_netlink  # requirements, platform
   - virtnet.failover.failover_policy  # netns, master_kinds
   - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: failover_udev_naming
 short_description: Install (or remove) the udev rule and helper that name hot-plugged failover slaves
-version_added: "1.1.0"
+version_added: 1.0.0
 description:
   - In one call, brings the udev rule, its helper program, the collection's naming code next to the helper and
     the naming policy (as data, C(policy.json)) to the wanted state, so that udev names a failover slave by
@@ -29,15 +29,16 @@ author:
 attributes:
   check_mode:
     support: full
-    description: Reports what would change and writes nothing.
+    details: Reports what would change and writes nothing.
   diff_mode:
     support: full
-    description: Shows the old and new text of each changed file.
+    details: Shows the old and new text of each changed file.
   platform:
     support: full
     platforms: linux
-    description: Linux with udev.
+    details: Linux with udev.
 extends_documentation_fragment:
+  - virtnet.failover.attributes
   - virtnet.failover.failover_policy  # netns, master_kinds (used by O(enforce) only)
   - virtnet.failover.failover_policy.naming  # standby_template, primary_template, names
 options:

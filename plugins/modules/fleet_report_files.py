@@ -25,16 +25,17 @@ author:
 attributes:
   check_mode:
     support: partial
-    description:
-      - In check mode the report is built and returned, and nothing is written; give the task C(check_mode=false)
-        to write the files in a check-mode play.
+    details:
+      - In check mode the report is built and returned, and nothing is written; give the task C(check_mode=false) to write the files in a check-mode play.
   diff_mode:
     support: none
-    description: No diff.
+    details: No diff.
   platform:
     support: full
-    platforms: posix
-    description: The controller.
+    details: The controller.
+extends_documentation_fragment:
+  - virtnet.failover.attributes
+  - virtnet.failover.attributes.action
 options:
   dest:
     description: The directory to write into, an absolute path.

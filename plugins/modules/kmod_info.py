@@ -82,15 +82,15 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-    description: Read-only module, nothing to show in diff mode.
+    details: Read-only module, nothing to show in diff mode.
   platform:
     support: full
-    description: Target OS/families that can be operated against.
     platforms: linux
+extends_documentation_fragment:
+  - virtnet.failover.attributes
 notes:
   - Runs as any user; as non-root some files (for example an initramfs with mode 0600) may be
     unreadable and are reported with an C(error).

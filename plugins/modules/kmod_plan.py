@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: kmod_plan
 short_description: The kmod role's decisions about a host, one call per phase
-version_added: "1.1.0"
+version_added: 1.0.0
 description:
   - Read-only. Gathers the state of the patched module (the same state M(virtnet.failover.kmod_info) returns) and
     returns the decision of one phase of the C(virtnet.failover.kmod) role. The role calls it and only asserts on
@@ -125,15 +125,15 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Read-only; in check mode V(activation) predicts from O(dkms_changed).
   diff_mode:
     support: none
-    description: Read-only module, nothing to show in diff mode.
+    details: Read-only module, nothing to show in diff mode.
   platform:
     support: full
-    description: Target OS/families that can be operated against.
     platforms: linux
+extends_documentation_fragment:
+  - virtnet.failover.attributes
 seealso:
   - module: virtnet.failover.kmod_info
   - module: virtnet.failover.dkms

@@ -39,16 +39,15 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Reads the parameter and reports whether a write would change it.
   diff_mode:
     support: full
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     details: Shows the value before and after.
   platform:
     support: full
-    description: Target OS/families that can be operated against.
     platforms: linux
+extends_documentation_fragment:
+  - virtnet.failover.attributes
 notes:
   - Writing needs root. The kernel may refuse a value (EINVAL); the module then fails and says so.
   - For the failover module, a missing C(slave_rename_ok) parameter means the stock

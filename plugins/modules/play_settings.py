@@ -28,14 +28,16 @@ author:
 attributes:
   check_mode:
     support: full
-    description: Reads only; runs the same in check mode.
+    details: Reads only; runs the same in check mode.
   diff_mode:
     support: none
-    description: No diff.
+    details: No diff.
   platform:
     support: full
-    platforms: posix
-    description: The controller.
+    details: The controller.
+extends_documentation_fragment:
+  - virtnet.failover.attributes
+  - virtnet.failover.attributes.action
 options:
   hosts:
     description: The inventory hosts the run targets, for example C(query('ansible.builtin.inventory_hostnames', pattern)).

@@ -27,14 +27,15 @@ author:
 attributes:
   check_mode:
     support: full
-    description: Reports whether the file would change; writes nothing.
+    details: Reports whether the file would change; writes nothing.
   diff_mode:
     support: full
-    description: Shows the old and the new content.
+    details: Shows the old and the new content.
   platform:
     support: full
-    platforms: posix
-    description: Any POSIX host with a writable textfile-collector directory.
+    details: Any POSIX host with a writable textfile-collector directory.
+extends_documentation_fragment:
+  - virtnet.failover.attributes
 options:
   path:
     description: The file to write, an absolute path whose name ends in C(.prom) (the suffix the textfile collector reads).

@@ -114,7 +114,7 @@ def test_documented_options_match_argument_spec(module):
         assert opt.get("default") == spec[name].get("default"), name
         assert opt.get("choices") == spec[name].get("choices"), name
         assert opt.get("description"), name
-    assert set(doc["attributes"]) == {"check_mode", "diff_mode", "platform"}
+    assert set(doc["attributes"]) == {"check_mode", "diff_mode", "platform"} | ({"action"} if module is failover_drift else set())
     # failover_drift's link dump is a plain netlink socket; the others use pyroute2
     assert any(r.startswith("pyroute2 >= 0.7") for r in doc["requirements"]) == (module is not failover_drift)
     ret = yaml.safe_load(module.RETURN)
