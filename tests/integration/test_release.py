@@ -138,24 +138,49 @@ def test_antsibull_docs_lint_of_the_installed_copy(release):
     sh([tool("antsibull-docs"), "lint-collection-docs", "--plugin-docs", "."], env=env, cwd=str(release["root"]))
 
 
+def user_guide_ee_example():
+    """The execution-environment.yml of docs/user-guide.md, as a user copies it."""
+    text = open(os.path.join(ROOT, "docs", "user-guide.md"), encoding="utf-8").read()
+    start = text.index("# execution-environment.yml (ansible-builder 3)")
+    block = text[start:text.index("```", start)]
+    return yaml.safe_load("\n".join(line[3:] if line.startswith("   ") else line for line in block.splitlines()))
+
+
 def test_execution_environment_definition(release, tmp_path):
-    """An EE (ansible-builder v3) with the released collection: `create` writes the build context, and
-    `introspect` reads the collection's meta/execution-environment.yml (jmespath; openssh-client)."""
-    shutil.copy(str(release["tarball"]), str(tmp_path / "virtnet-failover.tar.gz"))
-    (tmp_path / "requirements.yml").write_text(yaml.safe_dump(
-        {"collections": [{"name": "/build/virtnet-failover.tar.gz", "type": "file"}]}))
-    (tmp_path / "execution-environment.yml").write_text(yaml.safe_dump({
-        "version": 3,
-        "images": {"base_image": {"name": "quay.io/ansible/awx-ee:latest"}},
-        "dependencies": {"galaxy": "requirements.yml"},
-        "additional_build_files": [{"src": "virtnet-failover.tar.gz", "dest": "."}],
-        "additional_build_steps": {"prepend_galaxy": ["COPY _build/virtnet-failover.tar.gz /build/"]},
-    }))
+    """The EE of the user guide (ansible-builder v3) with the released collection: `create` writes a build
+    context that holds the tarball and installs it, and `introspect` reads the collection's
+    meta/execution-environment.yml (jmespath; openssh-client)."""
+    ee = user_guide_ee_example()
+    tarball_name = "virtnet-failover-%s.tar.gz" % release["version"]
+    assert ee["additional_build_files"] == [{"src": tarball_name, "dest": "."}], ee
+    assert ee["dependencies"]["galaxy"]["collections"] == [{"name": "/build/" + tarball_name, "type": "file"}]
+    shutil.copy(str(release["tarball"]), str(tmp_path / tarball_name))
+    (tmp_path / "execution-environment.yml").write_text(yaml.safe_dump(ee))
     sh([tool("ansible-builder"), "create", "-f", "execution-environment.yml", "-c", "context", "--output-filename",
         "Containerfile"], cwd=str(tmp_path))
     containerfile = (tmp_path / "context" / "Containerfile").read_text()
-    assert "COPY _build/virtnet-failover.tar.gz /build/" in containerfile
+    assert "COPY _build/%s /build/" % tarball_name in containerfile
     assert "ansible-galaxy collection install" in containerfile or "install-from-bindep" in containerfile
-    assert (tmp_path / "context" / "_build" / "virtnet-failover.tar.gz").is_file()
+    assert (tmp_path / "context" / "_build" / tarball_name).is_file()
+    galaxy_requirements = yaml.safe_load((tmp_path / "context" / "_build" / "requirements.yml").read_text())
+    assert galaxy_requirements["collections"] == [{"name": "/build/" + tarball_name, "type": "file"}]
     out = sh([tool("ansible-builder"), "introspect", "--sanitize", str(release["installed"])])
     assert "jmespath" in out and "openssh-client" in out, out
+
+
+def test_every_relative_link_of_the_shipped_docs_resolves_in_the_tarball(release):
+    """A Markdown link to a file (not a URL, not an anchor) in a file the tarball ships points at a file the
+    tarball ships too: no link to the test suite, the lab or the benchmarks, which stay out of it."""
+    import re  # pylint: disable=import-outside-toplevel
+    with tarfile.open(str(release["tarball"])) as tar:
+        names = set(tar.getnames())
+    dead = []
+    for name in sorted(n for n in names if n.endswith(".md")):
+        text = (release["root"] / name).read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = os.path.normpath(os.path.join(os.path.dirname(name), target.split("#", 1)[0]))
+            if path not in names and not any(n.startswith(path + "/") for n in names):
+                dead.append("%s -> %s" % (name, target))
+    assert dead == [], "links to files the tarball does not ship:\n" + "\n".join(dead)
