@@ -44,10 +44,8 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import
 from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import (
     CMDLINE,
     MODPROBE_DIRS,
-    cmdline_options,
-    config_files,
+    boot_options,
     modprobe_file_items,
-    module_options,
 )
 
 MODULES_DIR = '/lib/modules'
@@ -294,13 +292,7 @@ def gather_kmod(params, paths=None):
     modprobe = read_modprobe_conf(params['modprobe_file']) if params['modprobe_file'] else None
     options = None
     if not params.get('checks') or {'modprobe_bad_option', 'boot_param'} & set(params['checks']):
-        # in the order modprobe passes them: every modprobe.d file, then the kernel command line
-        options = module_options(config_files(paths.modprobe_dirs), modname)
-        try:
-            with open(paths.cmdline, 'r', encoding='utf-8', errors='replace') as fh:
-                options += cmdline_options(fh.read(), modname, paths.cmdline)
-        except OSError:
-            pass
+        options = boot_options(modname, paths.modprobe_dirs, paths.cmdline)
     initramfs = None
     # the initramfs read is the slowest check: skip it when it is not asked for
     if params['check_initramfs'] and (not params.get('checks') or 'initramfs' in params['checks']):

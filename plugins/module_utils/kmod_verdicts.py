@@ -78,11 +78,14 @@ def os_refusals(profile, message):
     return [] if profile else [item('preflight', 'os_unsupported', None, message)]
 
 
-def preflight_refusals(state, p, targets, missing_base, missing_headers, secure_boot, signing, flag_kernels):
+def preflight_refusals(state, p, targets, missing_base, missing_headers, secure_boot, signing, flag_kernels,
+                       boot_params=()):
     """What stops the role before any change.  ``p``: kmod_state,
     slave_rename_ok, manage_packages, secure_boot_check, mok_key, mok_cert.
     ``flag_kernels``: kernel -> whether its headers define IFF_LIVE_RENAME_OK
-    (asked only for the kernels needs_rename_flag names)."""
+    (asked only for the kernels needs_rename_flag names).  ``boot_params``:
+    modprobe_policy.boot_param_items() for the role's file: a source the
+    role does not own that would override its slave_rename_ok at boot."""
     if p['state'] != 'present':
         return []
     out = []
@@ -108,6 +111,10 @@ def preflight_refusals(state, p, targets, missing_base, missing_headers, secure_
                     "kmod_slave_rename_ok: true cannot work there, the kernel refuses every rename of an UP interface. "
                     "Set kmod_slave_rename_ok: false, or boot a kernel >= 5.1 (or one with the 4.19.y backport, "
                     "headers installed).") % ((k,) + LIVE_RENAME_MIN_KERNEL + (LIVE_RENAME_FLAG,))))
+    for bp in boot_params:
+        out.append(item('preflight', 'boot_param', None, (
+            "%s. The role does not change that source, so the host would boot with %s against the policy. "
+            "Fix: %s; or set kmod_slave_rename_ok to that value.") % (bp['message'], bp['actual'], bp['remedy'])))
     if p['secure_boot_check'] and secure_boot == 'enabled' and signing == 'none':
         out.append(item('preflight', 'secure_boot_unsigned', None, (
             "Secure Boot is enabled and DKMS has no signing key, so the unsigned module would not load. "

@@ -269,32 +269,49 @@ def bad_option_items(options, module, modprobe_file=None):
     return items
 
 
-def boot_param_items(options, module, wanted, modprobe_file):
-    """An item (kind ``boot_param``) when the ``slave_rename_ok`` the module gets at its next load is not
-    ``wanted`` and does not come from ``modprobe_file`` (modprobe_file_items() judges that file).
+def boot_options(module, dirs=MODPROBE_DIRS, cmdline=CMDLINE):
+    """Every parameter the module gets at its next load, in the order modprobe passes them: the ``options``
+    lines of every modprobe.d file (module_options()), then the kernel command line (cmdline_options())."""
+    options = module_options(config_files(dirs), module)
+    try:
+        with open(cmdline, 'r', encoding='utf-8', errors='replace') as fh:
+            options += cmdline_options(fh.read(), module, cmdline)
+    except OSError:
+        pass
+    return options
 
-    ``options``: module_options() of every modprobe.d file, then cmdline_options(), in the order modprobe passes
-    them; the last value the kernel takes wins (a value it refuses is ignored, modprobe_bad_option)."""
+
+def boot_param_items(options, module, wanted, modprobe_file):
+    """An item (kind ``boot_param``) when something overrides ``modprobe_file``'s ``slave_rename_ok``: a
+    modprobe.d file that modprobe reads after it, or the kernel command line, gives a value the kernel takes
+    and that is not ``wanted``, so the module would not get the policy at its next load even with the role's
+    file as the policy wants it (modprobe_file_items() judges that file itself).
+
+    ``options``: boot_options(). The role's file counts with ``wanted`` at its place in modprobe's order
+    (files by name), whatever it holds now; without a role file (``modprobe_file`` empty) every source counts."""
     if wanted is None:
         return []
+    role = os.path.basename(modprobe_file) if modprobe_file else None
     winner, value = None, None
     for opt in options:
-        if opt["name"].replace('-', '_') != RENAME_PARAM:
+        if opt["name"].replace('-', '_') != RENAME_PARAM or opt["path"] == modprobe_file:
             continue
+        if role and opt["line"] is not None and os.path.basename(opt["path"]) < role:
+            continue  # read before the role's file, which then sets the policy's value
         parsed = param_bool(opt["value"], given=opt["value"] is not None)
         if parsed is not None:
             winner, value = opt, parsed
-    if winner is None or value == bool(wanted) or winner["path"] == modprobe_file:
+    if winner is None or value == bool(wanted):
         return []
     where = "the kernel command line" if winner["line"] is None else _subject(winner)
+    after = ", which modprobe reads after %s," % modprobe_file if modprobe_file else ""
     return [drift_item(
         "boot_param", _subject(winner), "%s=%d (the policy)" % (RENAME_PARAM, int(bool(wanted))), _shown(winner),
-        "%s gives %s %s, which the module takes at its next load (it comes after %s), so the policy's "
-        "%s=%d does not apply at boot" % (where, module, _shown(winner), modprobe_file or "the role's file",
-                                          RENAME_PARAM, int(bool(wanted))),
-        ("remove %s.%s from the kernel command line (the boot loader's configuration)" % (module, winner["name"])
-         if winner["line"] is None else "remove the option from %s; the kmod role writes %s in %s"
-         % (winner["path"], RENAME_PARAM, modprobe_file)))]
+        "%s%s gives %s %s, the value the module takes at its next load, so the policy's %s=%d does not "
+        "apply at boot" % (where, after, module, _shown(winner), RENAME_PARAM, int(bool(wanted))),
+        ("remove %s.%s from the kernel command line (the boot loader's configuration), then reboot"
+         % (module, winner["name"]) if winner["line"] is None else
+         "remove the option from %s (the kmod role writes %s in %s)" % (winner["path"], RENAME_PARAM, modprobe_file)))]
 
 
 def file_is_current(path, content, uid=0, gid=0, mode=0o644):

@@ -19,7 +19,10 @@ description:
   - V(preflight) gives the target kernels, the kernels whose initramfs the role maintains, the missing packages,
     the stale initramfs images (an earlier run stopped before rebuilding them) and the refusals (failover built
     into a target kernel, headers or dkms missing while packages are not managed, a kernel older than 5.1 whose
-    headers lack C(IFF_LIVE_RENAME_OK) while O(slave_rename_ok=true), Secure Boot without a DKMS signing key).
+    headers lack C(IFF_LIVE_RENAME_OK) while O(slave_rename_ok=true), Secure Boot without a DKMS signing key, and
+    a C(slave_rename_ok) other than O(slave_rename_ok) from a source the role does not own that overrides
+    O(modprobe_conf) at boot - a modprobe.d file read after it, or C(failover.slave_rename_ok=) on the running
+    boot's kernel command line).
     From the same read it also answers what a run that changes nothing needs - the DKMS commands still to run
     (RV(dkms_actions)), whether the modprobe.d file is already as wanted (RV(modprobe_current)), the activation
     and the verify verdict - so that the role asks the host nothing more when nothing changes.
@@ -264,7 +267,12 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_state import
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_sysfs import KmodError, validate_name
 from ansible_collections.virtnet.failover.plugins.module_utils.dkms_plan import pending_actions, stale_builds
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import read_tree
-from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import file_is_current, modprobe_file_content
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import (
+    boot_options,
+    boot_param_items,
+    file_is_current,
+    modprobe_file_content,
+)
 
 
 def _mtime(path):
@@ -295,7 +303,10 @@ def preflight(p, state, get_bin_path, run_command, check_mode):
     signing = kmod_host.signing_source(p['mok_key'], p['mok_cert'], p['source_dir'])
     flags = dict((k, kmod_host.headers_define(k, kmod_verdicts.LIVE_RENAME_FLAG)) for k in targets
                  if present and p['slave_rename_ok'] and kmod_verdicts.needs_rename_flag(k))
-    refusals = os_refusals + kmod_verdicts.preflight_refusals(state, p, targets, base, headers, secure_boot, signing, flags)
+    boot = (boot_param_items(boot_options(p['module']), p['module'], p['slave_rename_ok'], p['modprobe_conf'])
+            if present else [])
+    refusals = os_refusals + kmod_verdicts.preflight_refusals(state, p, targets, base, headers, secure_boot, signing,
+                                                              flags, boot)
     stale = kmod_verdicts.stale_initramfs(
         state, irt, p['state'], dict((k, _mtime(initramfs_path(k))) for k in irt),
         _mtime(p['modprobe_conf']) if present else None)

@@ -108,6 +108,18 @@ def test_old_kernel_without_the_flag_is_refused_only_for_slave_rename_ok(kernel_
     assert refusals(s, p(slave_rename_ok=False), targets=[kernel_release], flags=flags) == []
 
 
+def test_a_boot_source_that_overrides_the_role_file_is_refused_with_its_remedy():
+    bp = {"kind": "boot_param", "subject": "/proc/cmdline", "actual": "slave_rename_ok=0",
+          "message": "the kernel command line, which modprobe reads after /etc/modprobe.d/virtnet-failover.conf, "
+                     "gives failover slave_rename_ok=0",
+          "remedy": "remove failover.slave_rename_ok from the kernel command line (the boot loader's configuration)"}
+    out = kv.preflight_refusals(host(), p(), [RUN], [], [], "disabled", "none", {}, [bp])
+    assert [(i["kind"], i["phase"]) for i in out] == [("boot_param", "preflight")]
+    assert "would boot with slave_rename_ok=0 against the policy" in out[0]["msg"]
+    assert "remove failover.slave_rename_ok from the kernel command line" in out[0]["msg"]
+    assert kv.preflight_refusals(host(), p(state="absent"), [RUN], [], [], "disabled", "none", {}, [bp]) == []
+
+
 def test_secure_boot_without_key_is_refused_unless_the_check_is_off():
     r = refusals(host(), p(), sb='enabled', signing='none')
     assert [i['kind'] for i in r] == ['secure_boot_unsigned']

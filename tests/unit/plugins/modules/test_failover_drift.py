@@ -228,24 +228,30 @@ def test_modprobe_file_wrong_value_and_exact_content(host):
     assert kinds(items) == ["param_value"]  # only the run-time value (Y) is not the policy's now
 
 
-@pytest.mark.parametrize("cmdline, other_file, want", [
+@pytest.mark.parametrize("cmdline, other, role, want", [
     # the kernel command line comes after every modprobe.d file: it wins
-    ('ro failover.slave_rename_ok=0 quiet', None, [("boot_param", "/proc/cmdline", "slave_rename_ok=0")]),
-    ('ro "failover.slave-rename-ok=no"', None, [("boot_param", "/proc/cmdline", "slave-rename-ok=no")]),
-    ('ro failover.slave_rename_ok=1', "options failover slave_rename_ok=0\n", []),
-    ('ro failover.slave_rename_ok=maybe', None, [("modprobe_bad_option", "/proc/cmdline", "slave_rename_ok=maybe")]),
-    ('ro failover.colour=blue', None, [("modprobe_bad_option", "/proc/cmdline", "colour=blue")]),
-    ('ro -- failover.slave_rename_ok=0', None, []),  # after "--": init's arguments, not the kernel's
-    ('ro net_failover.slave_rename_ok=0', None, []),  # another module
-    # a file sorted after the role's file wins over it
-    ('ro', "options failover slave_rename_ok=0\n", [("boot_param", "zz-local.conf:1", "slave_rename_ok=0")]),
-    ('ro', "options failover slave_rename_ok=1\n", []),
+    ("ro failover.slave_rename_ok=0 quiet", None, "1", [("boot_param", "/proc/cmdline", "slave_rename_ok=0")]),
+    ('ro "failover.slave-rename-ok=no"', None, "1", [("boot_param", "/proc/cmdline", "slave-rename-ok=no")]),
+    ("ro failover.slave_rename_ok=1", ("zz-local.conf", "0"), "1", []),
+    ("ro failover.slave_rename_ok=maybe", None, "1",
+     [("modprobe_bad_option", "/proc/cmdline", "slave_rename_ok=maybe")]),
+    ("ro failover.colour=blue", None, "1", [("modprobe_bad_option", "/proc/cmdline", "colour=blue")]),
+    ("ro -- failover.slave_rename_ok=0", None, "1", []),  # after "--": init's arguments, not the kernel's
+    ("ro net_failover.slave_rename_ok=0", None, "1", []),  # another module
+    # a file modprobe reads after the role's file wins over it; one read before it does not
+    ("ro", ("zz-local.conf", "0"), "1", [("boot_param", "zz-local.conf:1", "slave_rename_ok=0")]),
+    ("ro", ("zz-local.conf", "1"), "1", []),
+    ("ro", ("aa-local.conf", "0"), "1", []),
+    # the role's file itself is modprobe_file's business, also when the command line repeats its wrong value
+    ("ro", None, "0", [("modprobe_file", "virtnet-failover.conf", "slave_rename_ok=0")]),
+    ("ro failover.slave_rename_ok=0", None, "0", [("modprobe_file", "virtnet-failover.conf", "slave_rename_ok=0"),
+                                                  ("boot_param", "/proc/cmdline", "slave_rename_ok=0")]),
 ])
-def test_boot_value_from_the_kernel_command_line_and_other_files(host, cmdline, other_file, want):
-    write(host.modprobe, "options failover slave_rename_ok=1\n")
+def test_boot_value_from_the_kernel_command_line_and_other_files(host, cmdline, other, role, want):
+    write(host.modprobe, "options failover slave_rename_ok=%s\n" % role)
     write(host.p("/proc/cmdline"), cmdline + "\n")
-    if other_file:
-        write(host.p("/etc/modprobe.d/zz-local.conf"), other_file)
+    if other:
+        write(host.p("/etc/modprobe.d/" + other[0]), "options failover slave_rename_ok=%s\n" % other[1])
     items, _facts = drift(host)
     got = [(i["kind"], i["subject"].replace(host.p("/etc/modprobe.d/"), "").replace(host.p("/proc"), "/proc"),
             i["actual"]) for i in items]
