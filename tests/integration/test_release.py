@@ -3,8 +3,8 @@
 """The release people install, built and used the way they do.
 
 From a copy of the checkout's files (tracked and new, not ignored):
-``antsibull-changelog release`` for galaxy.yml's version (CHANGELOG.rst),
-``ansible-galaxy collection build``, ``ansible-galaxy collection install`` into
+``antsibull-changelog generate`` (the committed CHANGELOG.rst must come out
+unchanged), ``ansible-galaxy collection build``, ``ansible-galaxy collection install`` into
 an EMPTY collections path; then, with ANSIBLE_COLLECTIONS_PATH pointing only at
 that install: ``ansible-doc`` for every module and filter, ``ansible-playbook
 virtnet.failover.drift --syntax-check``, the drift playbook over the namespace
@@ -59,8 +59,10 @@ def release(tmp_path_factory):
     with open(src / "galaxy.yml") as fh:
         version = yaml.safe_load(fh)["version"]
     tools_env = playbook_env(str(src.parent / "none"))  # the venv's ansible-doc on PATH (for the plugin list)
-    sh([tool("antsibull-changelog"), "release", "--version", str(version), "--date", "2026-01-01"], cwd=str(src),
-       env=tools_env)
+    committed = (src / "CHANGELOG.rst").read_text()
+    sh([tool("antsibull-changelog"), "generate"], cwd=str(src), env=tools_env)
+    assert (src / "CHANGELOG.rst").read_text() == committed, (
+        "CHANGELOG.rst is not what changelogs/changelog.yaml generates: run antsibull-changelog generate")
     sh([tool("ansible-galaxy"), "collection", "build", "--output-path", str(dist), str(src)])
     (tarball,) = list(dist.glob("virtnet-failover-*.tar.gz"))
     installed.mkdir()
@@ -96,8 +98,10 @@ def test_tarball_ships_the_product_not_the_dev_files(release):
                    "roles/kmod/files/virtnet-failover/failover.c", "roles/kmod/files/virtnet-failover/dkms.conf"):
         assert wanted in names, wanted
     changelog = (release["root"] / "CHANGELOG.rst").read_text()
-    assert "v%s" % release["version"] in changelog and "Minor Changes" in changelog
+    assert "v%s" % release["version"] in changelog and "Release Summary" in changelog
     assert "prometheus_textfile" in changelog  # new module listed
+    with open(release["root"] / "changelogs" / "changelog.yaml") as fh:
+        assert release["version"] in yaml.safe_load(fh)["releases"], "galaxy.yml's version has no release entry"
 
 
 def plugins(root, kind):
