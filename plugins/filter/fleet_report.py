@@ -102,6 +102,12 @@ _value:
           RV(_value.clean). The drift playbook fails exactly these hosts.
       type: list
       elements: str
+    not_done:
+      description:
+        - Sorted names of the hosts whose status is neither C(ok) nor C(pending_reboot), the rollout's and the
+          removal's two outcomes of success. The rollout and remove playbooks fail exactly these hosts at the end.
+      type: list
+      elements: str
 """
 
 from ansible.errors import AnsibleFilterError
@@ -127,6 +133,7 @@ Q_KINDS = "hosts[].drift[].kind"
 Q_HOSTS_WITH_KIND = "hosts[?drift[?kind=='%s']].host"
 Q_PROBLEMS = "hosts[?status!='ok' && status!='drift'].{host: host, status: status, message: message}"
 Q_NOT_OK = "hosts[?status!='ok'].host"
+Q_NOT_DONE = "hosts[?status!='ok' && status!='pending_reboot'].host"
 
 
 def _require_jmespath():
@@ -182,6 +189,7 @@ def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Fai
         "by_kind": by_kind,
         "problem_hosts": _q(Q_PROBLEMS, data) or [],
         "not_ok": _q(Q_NOT_OK, data) or [],
+        "not_done": _q(Q_NOT_DONE, data) or [],
     }
 
 

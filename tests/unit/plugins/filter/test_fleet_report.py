@@ -53,6 +53,9 @@ def test_report_structure():
                       "gone": "unreachable", "never": "unreachable"}
     probs = {p["host"]: p for p in rep["problem_hosts"]}
     assert set(probs) == {"broken", "gone", "never"} and "pyroute2" in probs["broken"]["message"]
+    # the hosts the drift playbook fails (every status but ok), sorted
+    assert rep["not_ok"] == ["broken", "d12-c", "d13-b", "gone", "never"]
+    assert rep["not_done"] == rep["not_ok"]
     d13 = [h for h in rep["hosts"] if h["host"] == "d13-b"][0]
     assert d13["next_boot_kernel"] == "6.12.99-cloud-amd64" and len(d13["drift"]) == 2
     assert set(d13["drift"][0]) == {"kind", "subject", "expected", "actual", "message", "remedy"}
@@ -73,6 +76,14 @@ def test_status_override_for_rollout():
     assert st == {"a": ("preflight_failed", "CONFIG_FAILOVER=y"),
                   "b": ("not_reached", "the rollout stopped before this batch"), "c": ("ok", "patched, names ok")}
     assert rep["summary"]["other"] == 2 and rep["summary"]["ok"] == 1
+    assert rep["not_ok"] == ["a", "b"] and rep["not_done"] == ["a", "b"]
+    rep = fr.fleet_report({"a": {"status": "pending_reboot", "msg": "rolled out; reboot pending"},
+                           "c": {"status": "ok", "msg": "patched, names ok"}})
+    # the rollout fails the hosts that are not done; a pending reboot is done (the operator reboots)
+    assert rep["not_ok"] == ["a"] and rep["not_done"] == []
+    rep = fr.fleet_report({"a": {"status": "preflight_failed", "failed": True, "msg": "CONFIG_FAILOVER=y"},
+                           "b": {"status": "not_reached", "msg": "the rollout stopped before this batch"},
+                           "c": {"status": "ok", "msg": "patched, names ok"}}, title="Failover rollout report")
     md = frm.fleet_report_markdown(rep)
     assert md.startswith("# Failover rollout report\n") and "| a | preflight_failed | CONFIG_FAILOVER=y |" in md
 
