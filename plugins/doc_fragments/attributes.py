@@ -29,3 +29,15 @@ attributes:
     description: The module has an action plugin of the same name, which runs on the controller.
     support: full
 """
+
+    # Action modules that run on the controller only and change nothing on any host.
+    CONTROLLER = r"""
+options: {}
+attributes:
+  diff_mode:
+    support: none
+    details: Nothing on a host changes, so there is no diff.
+  platform:
+    support: full
+    details: The controller; the task's host is not contacted.
+"""

@@ -27,15 +27,10 @@ attributes:
     support: partial
     details:
       - In check mode the report is built and returned, and nothing is written; give the task C(check_mode=false) to write the files in a check-mode play.
-  diff_mode:
-    support: none
-    details: No diff.
-  platform:
-    support: full
-    details: The controller.
 extends_documentation_fragment:
   - virtnet.failover.attributes
   - virtnet.failover.attributes.action
+  - virtnet.failover.attributes.controller
 options:
   dest:
     description: The directory to write into, an absolute path.

@@ -29,15 +29,10 @@ attributes:
   check_mode:
     support: full
     details: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    details: No diff.
-  platform:
-    support: full
-    details: The controller.
 extends_documentation_fragment:
   - virtnet.failover.attributes
   - virtnet.failover.attributes.action
+  - virtnet.failover.attributes.controller
 options:
   hosts:
     description: The inventory hosts the run targets, for example C(query('ansible.builtin.inventory_hostnames', pattern)).
