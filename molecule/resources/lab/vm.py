@@ -719,7 +719,10 @@ while True:
         break
     cur = primary()
     if cur != last:
-        tty.write("%s primary %s %s\n" % (mark, cur[0], cur[1])); tty.flush(); last = cur
+        tty.write("%s primary %s %s\n" % (mark, cur[0], cur[1])); tty.flush()
+        if last is None:
+            open(out + ".ready", "w").close()  # the first state is on the console: the host may measure from here
+        last = cur
     if tick % 5 == 0 and t_end is None:
         seq = (seq + 1) & 0xFFFF
         h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"vnfo" * 8
@@ -756,11 +759,13 @@ ip addr replace {PROBE_ADDR}/32 dev "$m"
 ip rule del oif "$m" table {PROBE_TABLE} 2>/dev/null || true
 ip rule add oif "$m" table {PROBE_TABLE}
 ip route replace {PROBE_GW} dev "$m" table {PROBE_TABLE}
-rm -f /run/{PROBE_MARK}.json
+rm -f /run/{PROBE_MARK}.json /run/{PROBE_MARK}.json.ready
 printf '%s' "$PROBE_PY" > /run/{PROBE_MARK}.py
 setsid python3 /run/{PROBE_MARK}.py {PROBE_MARK} "$m" {PROBE_GW} /run/{PROBE_MARK}.json \\
   </dev/null >/run/{PROBE_MARK}.log 2>&1 &
 echo $! > /run/{PROBE_MARK}.pid
+for _ in $(seq 300); do [ -e /run/{PROBE_MARK}.json.ready ] && break; sleep 0.1; done
+[ -e /run/{PROBE_MARK}.json.ready ] || {{ echo "the probe did not start: $(cat /run/{PROBE_MARK}.log)" >&2; exit 1; }}
 echo "$m"
 '''
 
@@ -1000,11 +1005,13 @@ def _wait_primary_on_serial(info: dict, offset: int, want_name: str | None, time
         with open(info["serial_log"], "rb") as fh:
             fh.seek(offset)
             text = fh.read().decode(errors="replace")
+        gone = False  # a migration unplugs the primary first: only its return counts
         for line in text.splitlines():
             parts = line.strip().split()
             if len(parts) == 4 and parts[0] == PROBE_MARK and parts[1] == "primary":
                 seen = f"{parts[2]} {parts[3]}"
-                if parts[3] != "-" and (want_name is None or parts[2] == want_name):
+                gone = gone or parts[3] == "-"
+                if gone and parts[3] != "-" and (want_name is None or parts[2] == want_name):
                     out["resume_to_primary_s"] = round(time.monotonic() - t0, 2)
                     out["primary"] = parts[2]
                     return

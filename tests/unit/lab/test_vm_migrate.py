@@ -158,3 +158,20 @@ def test_guest_health_output_is_parsed_into_boot_id_slaves_and_faults():
     ]
     assert h["faults"] == ["[  249.6] BUG: unable to handle page fault for address: 0000003a23fddc6a"]
     assert vm.parse_guest_health("") == {"boot_id": "", "faults": [], "slaves": []}
+
+
+def _serial(tmp_path, *states):
+    log = tmp_path / "serial.log"
+    log.write_text("".join("%s primary %s %s\n" % (vm.PROBE_MARK, n, m) for n, m in states))
+    return {"name": "g", "serial_log": str(log)}
+
+
+def test_the_primary_counts_as_named_only_after_it_was_unplugged(tmp_path):
+    """A probe line written before the unplug (a slow probe start) is not the migrated primary."""
+    out = {"resumed_at_monotonic": vm.time.monotonic()}
+    info = _serial(tmp_path, ("enp1s0npri", "enp1s0"), ("-", "-"), ("eth0", "enp1s0"), ("enp1s0npri", "enp1s0"))
+    vm._wait_primary_on_serial(info, 0, "enp1s0npri", 5, out)
+    assert out["primary"] == "enp1s0npri" and "probe_error" not in out
+    out = {"resumed_at_monotonic": vm.time.monotonic()}
+    vm._wait_primary_on_serial(_serial(tmp_path, ("enp1s0npri", "enp1s0")), 0, "enp1s0npri", 0.3, out)
+    assert "primary" not in out and "not enslaved as enp1s0npri" in out["probe_error"]
