@@ -116,6 +116,25 @@ def soak(vm, image, flavour, repeat, log):
     return runs, faults
 
 
+def report_medians(res, flavour, runs):
+    """The medians (and the worst cases) of one flavour's migrations without a fault."""
+    def med(key):
+        return statistics.median(key(r) for r in runs)
+
+    res.info("%s: migrate until the destination runs (median)" % flavour,
+             "%.2f s" % med(lambda r: r["resumed_after_s"]))
+    res.info("%s: QEMU downtime, query-migrate (median; max)" % flavour,
+             "%.0f ms; %.0f ms" % (med(lambda r: r["downtime_ms"]), max(r["downtime_ms"] for r in runs)))
+    res.info("%s: resume until the primary is enslaved and named (median)" % flavour,
+             "%.2f s" % med(lambda r: r["resume_to_primary_s"]))
+    res.info("%s: pings lost of those sent every 100 ms (median; max)" % flavour,
+             "%.0f of %.0f; %d" % (med(lambda r: r["traffic"]["lost"]), med(lambda r: r["traffic"]["sent"]),
+                                   max(r["traffic"]["lost"] for r in runs)))
+    res.info("%s: longest gap between ping replies (median; max)" % flavour,
+             "%.0f ms; %d ms" % (med(lambda r: r["traffic"]["max_reply_gap_ms"]),
+                                 max(r["traffic"]["max_reply_gap_ms"] for r in runs)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--quick", action="store_true", help="skip (a lab VM takes minutes under TCG)")
@@ -149,21 +168,7 @@ def main():
         total_faults += len(faults)
         res.info("%s: migrations without a fault" % flavour, "%d of %d" % (len(runs), args.repeat))
         if runs:
-            def med(key, rs=runs):
-                return statistics.median(key(r) for r in rs)
-
-            res.info("%s: migrate until the destination runs (median)" % flavour,
-                     "%.2f s" % med(lambda r: r["resumed_after_s"]))
-            res.info("%s: QEMU downtime, query-migrate (median; max)" % flavour,
-                     "%.0f ms; %.0f ms" % (med(lambda r: r["downtime_ms"]), max(r["downtime_ms"] for r in runs)))
-            res.info("%s: resume until the primary is enslaved and named (median)" % flavour,
-                     "%.2f s" % med(lambda r: r["resume_to_primary_s"]))
-            res.info("%s: pings lost of those sent every 100 ms (median; max)" % flavour,
-                     "%.0f of %.0f; %d" % (med(lambda r: r["traffic"]["lost"]), med(lambda r: r["traffic"]["sent"]),
-                                           max(r["traffic"]["lost"] for r in runs)))
-            res.info("%s: longest gap between ping replies (median; max)" % flavour,
-                     "%.0f ms; %d ms" % (med(lambda r: r["traffic"]["max_reply_gap_ms"]),
-                                         max(r["traffic"]["max_reply_gap_ms"] for r in runs)))
+            report_medians(res, flavour, runs)
         for i, msg in faults:
             res.note("%s, migration %d: %s" % (flavour, i, msg))
     left = subprocess.run(["pgrep", "-f", "virtnet-lab-" + NAME], capture_output=True, text=True,
