@@ -41,7 +41,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "roles" / "kmod" / "files" / "virtnet-failover"
 DOC = ROOT / "docs" / "compatibility.md"
 sys.path.insert(0, str(ROOT / "molecule" / "resources" / "lab"))
-import image as lab_image  # noqa: E402  (cache root, lock and mirror of the lab images)
+import image as lab_image  # noqa: E402  (cache root and mirror of the lab images)
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+import debian_chroot  # noqa: E402  (cached mmdebstrap chroots)
 
 VALID_UNTIL_OFF = 'Acquire::Check-Valid-Until "false";'
 SYMBOLS = ("failover_register", "failover_unregister", "failover_slave_unregister")
@@ -125,54 +127,19 @@ def recipe(name: str) -> dict:
 
 
 def chroot_dir(name: str) -> Path:
-    rec = recipe(name)
-    return cache_root() / f"{name}-{lab_image.recipe_hash(rec)}"
+    return debian_chroot.chroot_dir(cache_root(), name, recipe(name))
 
 
 def prepare(name: str) -> tuple[Path, float]:
     """Build TARGET's chroot unless the cache has it; returns (dir, seconds)."""
-    final = chroot_dir(name)
-    t0 = time.monotonic()
-    with lab_image.locked(cache_root() / f".{name}.lock"):
-        if (final / "etc" / "vnf-kernel-release").exists():
-            return final, 0.0
-        rec = recipe(name)
-        # A build that was killed leaves its temporary dir; under the lock no
-        # other build of this target runs. Never remove a tree with a mount
-        # inside (mmdebstrap unmounts on its way out, this makes sure).
-        mounts = Path("/proc/mounts").read_text()
-        for stale in cache_root().glob(f".tmp-{name}-*"):
-            if re.fullmatch(r"\.tmp-" + re.escape(name) + r"-[a-z0-9_]{8}", stale.name) and str(stale) not in mounts:
-                shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=cache_root()))
-        try:
-            cmd = ["mmdebstrap", "--variant=buildd", "--mode=root", "--format=directory",
-                   "--include=" + ",".join(rec["packages"]), "--customize-hook=" + rec["hook"]]
-            cmd += [f"--aptopt={o}" for o in rec["apt_options"]]
-            cmd += [f"--dpkgopt={o}" for o in lab_image.DPKG_EXCLUDES]
-            cmd += [rec["suite"], str(tmp / "root")] + rec["mirrors"]
-            log(f"{name}: mmdebstrap {rec['suite']} (headers{' from ' + TARGETS[name]['release'] if TARGETS[name]['release'] else ''})")
-            lab_image.run(cmd, f"{name}", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8"})
-            # Older chroots of this target only: NAME-HASH (trixie-* would
-            # also match trixie-backports-*).
-            for old in cache_root().glob(f"{name}-*"):
-                if old != final and re.fullmatch(re.escape(name) + r"-[0-9a-f]{16}", old.name):
-                    shutil.rmtree(old, ignore_errors=True)
-            os.rename(tmp / "root", final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return final, round(time.monotonic() - t0, 1)
+    t = TARGETS[name]
+    log(f"{name}: chroot of {t['suite']} (headers{' from ' + t['release'] if t['release'] else ''})")
+    return debian_chroot.build(cache_root(), name, recipe(name), name)
 
 
 def in_chroot(root: Path, script: str) -> subprocess.CompletedProcess:
     """Run SCRIPT (sh) in ROOT with /dev and /proc, in a private mount namespace."""
-    outer = (
-        "set -e; mount --make-rprivate /; "
-        f"mount --rbind /dev '{root}/dev'; mount -t proc proc '{root}/proc'; "
-        f"exec chroot '{root}' /bin/sh -c \"$1\""
-    )
-    return subprocess.run(["unshare", "-m", "sh", "-c", outer, "sh", script],
-                          capture_output=True, text=True, check=False)
+    return debian_chroot.run(root, script)
 
 
 def dump_modversions(ko: Path) -> dict[str, str]:
