@@ -34,8 +34,10 @@ def run(argv, env_update=None, timeout=None):
     env = dict(os.environ)
     env.update(C_LOCALE if env_update is None else env_update)
     try:
-        proc = subprocess.run([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=env, timeout=timeout, check=False)
+        # not AnsibleModule.run_command: it can lose a command's output (above)
+        proc = subprocess.run(  # pylint: disable=ansible-bad-function
+            [str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, timeout=timeout, check=False)
     except OSError as exc:
         return 127, '', '%s: %s' % (argv[0], exc.strerror or exc)
     except subprocess.TimeoutExpired as exc:

@@ -46,7 +46,7 @@ def listing(top, depth):
     for dirpath, dirnames, filenames in os.walk(top):
         rel = os.path.relpath(dirpath, top)
         level = 0 if rel == "." else rel.count(os.sep) + 1
-        if rel != "." and CONCURRENT.match(rel.split(os.sep)[0]):
+        if rel != "." and CONCURRENT.match(rel.split(os.sep, maxsplit=1)[0]):
             dirnames[:] = []
             continue
         for n in dirnames + filenames:

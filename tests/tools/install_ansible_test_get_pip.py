@@ -19,7 +19,8 @@ STAND_IN = Path(__file__).with_name("ansible_test_get_pip.py")
 
 
 def pinned_pip_versions() -> list[str]:
-    import ansible_test  # pylint: disable=import-outside-toplevel  (only for the interpreter that runs this)
+    # imported here: only the interpreter whose ansible-test runs sanity has it
+    import ansible_test  # pylint: disable=import-outside-toplevel
 
     source = (Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py").read_text()
     return sorted(set(re.findall(r"pip=.(\d+\.\d+)", source)))

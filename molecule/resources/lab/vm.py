@@ -1134,8 +1134,9 @@ def migrate(name: str, state_dir: Path | None = None, timeout: float = 300, canc
             info.pop("migrating_to", None)
             if (d / "instance.json").exists():
                 _write_info(d, info)
+        figures = {k: v for k, v in result.items() if k != 'states'}
         _log(f"{name}: migration {result.get('state', 'not started')}, now on the "
-             f"{result.get('on', 'source')} ({ {k: v for k, v in result.items() if k != 'states'} })")
+             f"{result.get('on', 'source')} ({figures})")
 
 # --------------------------------------------------------------------------
 # down / status / ssh
