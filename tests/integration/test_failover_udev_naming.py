@@ -7,7 +7,9 @@ slave_names role runs it."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
+import sys
 
 import pytest
 
@@ -15,6 +17,8 @@ MOD = "virtnet.failover.failover_udev_naming"
 BRIDGE = ["bridge"]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UTILS = os.path.join(ROOT, "plugins", "module_utils")
+# Where AnsibleModule.get_bin_path looks besides PATH.
+UDEVADM_PLACES = ("/sbin", "/usr/sbin", "/usr/local/sbin", "/bin", "/usr/bin", "/usr/local/bin")
 
 
 def file_lookup(path):
@@ -91,11 +95,33 @@ def test_a_bad_rename_fails_after_the_files_and_renames_nothing(lab, ansible_run
     assert lab.names() == before
 
 
-@pytest.mark.skipif(shutil.which("udevadm") is not None,
-                    reason="this host has udevadm: the missing-udevadm refusal is tested on hosts without it "
-                           "(the lab guests run the real reload through the slave_names role)")
-def test_reload_without_udevadm_fails_with_what_to_do(ansible_run, files, rules_dir):
-    res = ansible_run.one(MOD, dict(files, reload_udev=True))
+def installed_udevadm():
+    """Every udevadm the module could find on this host (real paths, once each)."""
+    found = [shutil.which("udevadm")] + [os.path.join(d, "udevadm") for d in UDEVADM_PLACES]
+    return sorted({os.path.realpath(p) for p in found if p and os.path.isfile(p)})
+
+
+@pytest.fixture
+def host_without_udevadm(ansible_run, tmp_path):
+    """Runs modules on a host without udevadm. Where udev is installed, the managed Python runs in a
+    mount namespace of its own in which every udevadm is an empty, non-executable file; elsewhere it
+    is the plain Python."""
+    found = installed_udevadm()
+    if not found:
+        return ansible_run
+    empty = tmp_path / "no-udevadm"
+    empty.write_text("")
+    empty.chmod(0o644)
+    binds = "; ".join("mount --bind %s %s" % (shlex.quote(str(empty)), shlex.quote(path)) for path in found)
+    inner = "set -e; mount --make-rprivate /; %s; exec %s \"$@\"" % (binds, shlex.quote(sys.executable))
+    wrapper = tmp_path / "python-without-udevadm"
+    wrapper.write_text("#!/bin/sh\nexec unshare -m sh -c %s sh \"$@\"\n" % shlex.quote(inner))
+    wrapper.chmod(0o755)
+    return type(ansible_run)(python=str(wrapper))
+
+
+def test_reload_without_udevadm_fails_with_what_to_do(host_without_udevadm, files, rules_dir):
+    res = host_without_udevadm.one(MOD, dict(files, reload_udev=True))
     assert res.get("failed") is True
     assert res["msg"] == ("the rules file changed but udevadm is not installed: install udev, then run "
                           "udevadm control --reload")
