@@ -42,7 +42,7 @@ help:
 	@echo "make demo     set up, then roll out to the lab fleet and run a drift check (main job)"
 	@echo "make test     set up, then lint, sanity, units, integration, kmod-compile, molecule"
 	@echo "make setup    Debian packages + .venv + collection path (idempotent)"
-	@echo "targets: lint sanity units integration kmod-compile kmod-matrix images molecule bench clean"
+	@echo "targets: lint sanity units integration kmod-compile kmod-matrix core-matrix images molecule bench clean"
 
 setup: host-packages venv collection
 
