@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -519,3 +520,15 @@ def test_case_count():
           % (len(MODULE_CASES), len(project), len(MODULE_CASES) - len(project), len(ROLE_CASES)))
     assert len({c[0] for c in MODULE_CASES + ROLE_CASES}) == len(MODULE_CASES) + len(ROLE_CASES), "duplicate ids"
     assert (len(MODULE_CASES), len(ROLE_CASES)) == (MODULE_CASE_COUNT, ROLE_CASE_COUNT)
+
+
+def test_reliability_doc_counts_the_cases_of_each_module():
+    """docs/reliability.md's bad-input table gives, per module, the numbers of cases listed here."""
+    with open(os.path.join(ROOT, "docs", "reliability.md"), encoding="utf-8") as fh:
+        rows = {m.group(1): (int(m.group(2)), int(m.group(3)))
+                for m in (re.match(r"^\| (\w+) \| (\d+) \| (\d+) \|", line) for line in fh) if m}
+    counted = {}
+    for case in MODULE_CASES:
+        project, core = counted.get(case[1], (0, 0))
+        counted[case[1]] = (project + 1, core) if case[3] == PROJECT else (project, core + 1)
+    assert rows == counted
