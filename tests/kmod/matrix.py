@@ -266,7 +266,19 @@ class Target:
                     self.ok(f"probe picks live_rename={cfg['mech']}")
                 else:
                     self.fail(f"probe picks live_rename={cfg['mech']}, expected {self.t['mech']}")
+                if cfg["ops_lock"] == self.t["ops_lock"]:
+                    self.ok(f"probe {'takes' if cfg['ops_lock'] else 'does not take'} the ops lock on the "
+                            "existing-slave path")
+                else:
+                    self.fail(f"probe chose ops lock {cfg['ops_lock']}, expected {self.t['ops_lock']} "
+                              "(the kernel's netdev ops lock, 6.15+)")
                 self.row["crc"] = self.check_crcs(work)
+            elif "VNF_FORCE_MECH" in variant["vars"]:
+                forced = variant["vars"]["VNF_FORCE_MECH"]
+                if cfg["mech"] == forced:
+                    self.ok(f"{variant['label']}: vnf_config.h names live_rename={forced}")
+                else:
+                    self.fail(f"{variant['label']}: vnf_config.h names live_rename={cfg['mech']}, forced {forced}")
             elif "VNF_OPS_LOCK" in variant["vars"]:
                 want = variant["vars"]["VNF_OPS_LOCK"] == "1"
                 if cfg["ops_lock"] == want:
