@@ -9,8 +9,8 @@ Boots one guest of IMAGE at a time, alternating between the baseline QEMU and th
 (VIRTNET_LAB_QEMU, else qemu-system-x86_64), ROUNDS times each, in a state dir of its own
 (VNFO_BENCH_STATE_DIR), and measures on each: the boot until SSH answers (vm.py up), and
 inside the guest (timed by the guest's clock, no SSH in the figure) 200 fork+exec of
-/bin/true (what update-initramfs and a DKMS build are made of under TCG), `import pyroute2`
-in python3, and a pure Python loop.  Prints the medians per QEMU and the ratio lab/baseline
+/bin/true (what update-initramfs and a DKMS build are made of under TCG), 10 gcc -O2
+compiles of a small C file, `import pyroute2` in python3, and a pure Python loop.  Prints the medians per QEMU and the ratio lab/baseline
 for each; no goal (it says what a QEMU upgrade costs or saves, docs/lab.md).
 
 The baseline QEMU can be any binary or wrapper, e.g. Debian 12's 7.2 unpacked from its
@@ -39,6 +39,10 @@ GUEST_WORK = {
                                   "echo $(( ($(date +%s%N) - s) / 1000000 ))",
     "python3 -c 'import pyroute2'": "s=$(date +%s%N); python3 -c 'import pyroute2'; "
                                     "echo $(( ($(date +%s%N) - s) / 1000000 ))",
+    "10 gcc -O2 compiles of a small C file": "printf 'int main(void) { return 0; }\\n' > /tmp/vnfo-cc.c; "
+                                             "s=$(date +%s%N); i=0; while [ $i -lt 10 ]; do "
+                                             "gcc -O2 -o /tmp/vnfo-cc /tmp/vnfo-cc.c; i=$((i+1)); done; "
+                                             "echo $(( ($(date +%s%N) - s) / 1000000 ))",
     "Python loop, 3e6 additions": "python3 -c 'import time; t = time.monotonic(); sum(range(3 * 10**6)); "
                                   "print(round((time.monotonic() - t) * 1000))'",
 }

@@ -20,7 +20,7 @@ machine.  Every NIC sits on its own pcie-root-port:
     rp3  mgmt     virtio-net-pci, fixed MAC, hostfwd 127.0.0.1:PORT -> :22 (guest enp3s0)
 
 All netdevs are QEMU user networking with restrict=on: no tap, no bridge,
-no route out of the machine.  Acceleration is TCG (-accel tcg,tb-size=128
+no route out of the machine.  Acceleration is TCG (-accel tcg,tb-size=1024
 -cpu max) unless VIRTNET_LAB_ACCEL=kvm (or auto) and a real boot under KVM
 succeeded once on this host (verdict cached).
 
@@ -239,7 +239,7 @@ def _host_fingerprint() -> str:
 
 # TCG translation cache (MiB) and CPU model; VIRTNET_LAB_TB_SIZE and
 # VIRTNET_LAB_CPU override them (bench/lab experiments).
-TCG_TB_SIZE = "128"
+TCG_TB_SIZE = "1024"
 TCG_CPU = "max"
 
 
