@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import re
 import signal
@@ -91,6 +92,9 @@ class Run:
         self.rc: int | None = None
         self.last_action = "starting"
         self.last_report = self.start
+        self.steps: list[tuple[str, float]] = []  # (Molecule action, when it started)
+        self.tasks: list[tuple[str, float]] = []  # (Ansible task header, when it was first seen)
+        self._read = 0  # bytes of the log already scanned for actions
         molecule = Path(sys.executable).parent / "molecule"
         self.fh = open(self.log, "w")
         self.proc = subprocess.Popen(
@@ -104,15 +108,45 @@ class Run:
         )
 
     def action(self) -> str:
+        """The Molecule action running now; records when each one started (scans only new log lines)."""
         try:
-            with open(self.log, errors="replace") as fh:
-                for line in fh:
-                    m = ACTION_RE.search(line)
-                    if m:
-                        self.last_action = m.group(1) or m.group(2)
+            with open(self.log, "rb") as fh:
+                fh.seek(self._read)
+                chunk = fh.read()
         except OSError:
-            pass
+            return self.last_action
+        whole = chunk[:chunk.rfind(b"\n") + 1]  # a line still being written waits for the next call
+        self._read += len(whole)
+        now = time.monotonic()
+        for line in whole.decode(errors="replace").splitlines():
+            m = ACTION_RE.search(line)
+            if m:
+                self.last_action = m.group(1) or m.group(2)
+                self.steps.append((self.last_action, now))
+                self.tasks.append((f"molecule {self.last_action}", now))
+            elif line.startswith(("TASK [", "RUNNING HANDLER [")):
+                self.tasks.append((line.rstrip(" *"), now))
         return self.last_action
+
+    def slowest_tasks(self, n: int = 15) -> list[tuple[str, float]]:
+        """The n longest Ansible tasks (each lasts until the next header in the log), longest first."""
+        ends = [t for _, t in self.tasks[1:]] + [self.end or time.monotonic()]
+        spans = [(f"{name} ({action})", end - start)
+                 for (name, start), end, action in zip(self.tasks, ends, self._action_of_tasks())]
+        return sorted(spans, key=lambda x: -x[1])[:n]
+
+    def _action_of_tasks(self) -> list[str]:
+        out, current = [], "starting"
+        for name, _ in self.tasks:
+            if name.startswith("molecule "):
+                current = name.split(" ", 1)[1]
+            out.append(current)
+        return out
+
+    def step_times(self) -> list[tuple[str, float]]:
+        """(action, seconds) of each Molecule action, in order, as seen by polling the log."""
+        ends = [t for _, t in self.steps[1:]] + [self.end or time.monotonic()]
+        return [(name, end - start) for (name, start), end in zip(self.steps, ends)]
 
     def poll(self) -> bool:
         if self.rc is None:
@@ -260,7 +294,9 @@ def main() -> int:
             say(f"{r.name}: started (log {r.log.relative_to(ROOT)})")
         time.sleep(2)
         for r in list(running):
+            r.action()
             if r.poll():
+                r.action()
                 running.remove(r)
                 done.append(r)
                 leftover = vms_down(r.state)
@@ -290,6 +326,13 @@ def main() -> int:
         result = "passed" if r.rc == 0 else "TIMEOUT" if r.rc == TIMED_OUT else "FAILED"
         print(f"{r.name:<{w}}  {result:<7}  {fmt(r.wall):>9}")
     print(f"{'total':<{w}}  {'':<7}  {fmt(total):>9}")
+    print("\nwall time per Molecule action (polled every 2 s):")
+    for r in sorted(done, key=lambda r: order[r.name]):
+        print(f"{r.name:<{w}}  " + ", ".join(f"{a} {fmt(t)}" for a, t in r.step_times()))
+        (LOGS / f"times-{r.name}.json").write_text(json.dumps(
+            {"wall_s": round(r.wall, 1), "actions": [[a, round(t, 1)] for a, t in r.step_times()],
+             "slowest_tasks": [[a, round(t, 1)] for a, t in r.slowest_tasks()]}, indent=1))
+    print(f"(the slowest tasks of each scenario: {(LOGS / 'times-NAME.json').relative_to(ROOT)})")
     failed = [r for r in done if r.rc != 0]
     for r in failed:
         why = f"TIMEOUT after {fmt(r.wall)}" if r.rc == TIMED_OUT else f"rc {r.rc}"

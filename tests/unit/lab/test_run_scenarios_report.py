@@ -46,3 +46,38 @@ def test_failed_tasks_keeps_the_last_ones_and_cuts_long_lines(tmp_path):
     out = run_scenarios.failed_tasks(log, limit=3, width=100).splitlines()
     assert out[0] == "TASK [t17]" and out[-2] == "TASK [t19]"
     assert len(out) == 6 and all(len(line) <= 100 for line in out)
+
+
+def test_step_times_follow_the_actions_molecule_starts(tmp_path, monkeypatch):
+    """Each action lasts until the next one starts; the last one until the scenario ended."""
+    log = tmp_path / "m.log"
+    run = run_scenarios.Run.__new__(run_scenarios.Run)
+    run.log, run.steps, run.tasks, run._read, run.last_action, run.end = log, [], [], 0, "starting", None
+    clock = iter([10.0, 25.0, 100.0])
+    monkeypatch.setattr(run_scenarios.time, "monotonic", lambda: next(clock))
+    log.write_text("INFO     [s > create] Executing\nsome output\nINFO     [s > conv")
+    assert run.action() == "create"
+    with open(log, "a") as fh:
+        fh.write("erge] Executing\n")
+    assert run.action() == "converge"
+    with open(log, "a") as fh:
+        fh.write("INFO s ➜ verify: Executing\n")
+    assert run.action() == "verify"
+    run.end = 160.0
+    assert run.step_times() == [("create", 15.0), ("converge", 75.0), ("verify", 60.0)]
+
+
+def test_slowest_tasks_last_until_the_next_header(tmp_path, monkeypatch):
+    log = tmp_path / "m.log"
+    run = run_scenarios.Run.__new__(run_scenarios.Run)
+    run.log, run.steps, run.tasks, run._read, run.last_action, run.end = log, [], [], 0, "starting", None
+    clock = iter([0.0, 5.0, 65.0])
+    monkeypatch.setattr(run_scenarios.time, "monotonic", lambda: next(clock))
+    for chunk in ("INFO     [s > converge] Executing\n", "TASK [kmod : Build] ****\nok: [h]\n",
+                  "RUNNING HANDLER [kmod : Reboot] ***\n"):
+        with open(log, "a") as fh:
+            fh.write(chunk)
+        run.action()
+    run.end = 95.0
+    assert run.slowest_tasks(2) == [("TASK [kmod : Build] (converge)", 60.0),
+                                    ("RUNNING HANDLER [kmod : Reboot] (converge)", 30.0)]
