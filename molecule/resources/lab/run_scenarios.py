@@ -130,14 +130,14 @@ class Run:
 
     def slowest_tasks(self, n: int = 15) -> list[tuple[str, float]]:
         """The n longest Ansible tasks (each lasts until the next header in the log), longest first."""
-        ends = [t for _, t in self.tasks[1:]] + [self.end or time.monotonic()]
+        ends = [when for _task, when in self.tasks[1:]] + [self.end or time.monotonic()]
         spans = [(f"{name} ({action})", end - start)
                  for (name, start), end, action in zip(self.tasks, ends, self._action_of_tasks())]
         return sorted(spans, key=lambda x: -x[1])[:n]
 
     def _action_of_tasks(self) -> list[str]:
         out, current = [], "starting"
-        for name, _ in self.tasks:
+        for name, _when in self.tasks:
             if name.startswith("molecule "):
                 current = name.split(" ", 1)[1]
             out.append(current)
@@ -145,7 +145,7 @@ class Run:
 
     def step_times(self) -> list[tuple[str, float]]:
         """(action, seconds) of each Molecule action, in order, as seen by polling the log."""
-        ends = [t for _, t in self.steps[1:]] + [self.end or time.monotonic()]
+        ends = [when for _step, when in self.steps[1:]] + [self.end or time.monotonic()]
         return [(name, end - start) for (name, start), end in zip(self.steps, ends)]
 
     def poll(self) -> bool:
