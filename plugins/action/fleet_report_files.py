@@ -4,7 +4,8 @@
 """Action of virtnet.failover.fleet_report_files: builds the fleet report and writes it on the controller.
 
 Runs in Ansible's worker process, without a module run: the report is built by the same code as the
-virtnet.failover.fleet_report filter, rendered as JSON and Markdown, and written with
+virtnet.failover.fleet_report filter, given its scope (and, for a slice of a sliced run, its slice id and file
+names: module_utils/fleet_report_slices.py), rendered as JSON and Markdown, and written with
 plugin_utils/report_files.write_files.
 """
 
@@ -16,6 +17,14 @@ from ansible.errors import AnsibleFilterError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.virtnet.failover.plugins.filter.fleet_report import fleet_report
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_slices import (
+    KINDS,
+    SliceError,
+    annotate,
+    resolve_slice,
+    sliced_name,
+    suffix,
+)
 from ansible_collections.virtnet.failover.plugins.plugin_utils.report_files import (
     ReportFilesError,
     report_files,
@@ -31,6 +40,8 @@ ARGUMENT_SPEC = dict(
     policy=dict(type="dict"),
     facts=dict(type="raw"),
     require_group=dict(type="bool", default=True),
+    kind=dict(type="str", default="drift", choices=list(KINDS)),
+    slice=dict(type="raw"),
 )
 
 
@@ -42,16 +53,23 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         generated_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        task_vars = task_vars or {}
         try:
+            # failover_report_slice: awx reads AWX's own job variables (extra vars of every AWX job)
+            slice_id, run = resolve_slice(args["slice"], *[self._templar.template(task_vars.get(name))
+                                                            for name in ("awx_job_id", "awx_workflow_job_id")])
             report = fleet_report(args["results"], args["hosts"], policy=args["policy"], generated_at=generated_at,
                                   title=args["title"], facts=args["facts"], require_group=args["require_group"])
-            files = report_files(args["name"], report)
+            report = annotate(report, args["kind"], slice_id, run)
+            name = sliced_name(args["name"], slice_id)
+            files = report_files(name, report)
             written = [] if self._task.check_mode else write_files(args["dest"], files)
-        except (AnsibleFilterError, ReportFilesError, OSError) as exc:
+        except (AnsibleFilterError, ReportFilesError, SliceError, OSError) as exc:
             result.update(failed=True, msg="cannot write the fleet report: %s" % exc)
             return result
         # the report files are output of the run, not a change of any host
-        result.update(changed=False, report=report, written=written)
+        result.update(changed=False, report=report, written=written, name=name, suffix=suffix(slice_id),
+                      slice=slice_id)
         if self._task.check_mode:
             result["msg"] = "check mode: the report was built, nothing was written (set check_mode: false to write it)"
         return result

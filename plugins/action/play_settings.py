@@ -42,7 +42,8 @@ class ActionModule(ActionBase):
             hv = hostvars[host]
             per_host[host] = {name: hv[name] for name in hv if name.startswith(PREFIX)}
         try:
-            check_hosts(per_host)
+            # failover_report_slice=awx needs AWX's job id (an extra var of every AWX job, so of every host)
+            check_hosts(per_host, awx_job_id=self._templar.template(task_vars.get("awx_job_id")))
         except SettingsError as exc:
             result.update(failed=True, msg=str(exc))
             return result

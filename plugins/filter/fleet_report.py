@@ -114,6 +114,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_entry import (
+    FORMAT,
     KIND_ORDER,
     host_entry,
 )
@@ -124,8 +125,6 @@ except ImportError:
     HAS_JMESPATH = False
 else:
     HAS_JMESPATH = True
-
-FORMAT = "virtnet.failover.fleet_report/1"
 
 Q_STATUS_COUNT = "length(hosts[?status=='%s'])"
 Q_ALL_ITEMS = "hosts[].drift[]"
@@ -166,7 +165,16 @@ def fleet_report(results, hosts=None, policy=None, generated_at=None, title="Fai
     if not isinstance(facts, (list, tuple)) or not all(isinstance(f, dict) for f in facts):
         raise AnsibleFilterError("fleet_report: facts must be a mapping of host name -> failover_drift result, or a "
                                  "list of such mappings; got %s" % type(facts).__name__)
-    data = {"hosts": [host_entry(h, results.get(h), [f.get(h) for f in facts], require_group) for h in names]}
+    entries = [host_entry(h, results.get(h), [f.get(h) for f in facts], require_group) for h in names]
+    return report_from_entries(entries, policy=policy, generated_at=generated_at, title=title)
+
+
+def report_from_entries(entries, policy=None, generated_at=None, title="Failover fleet drift report"):
+    """The report of the host ``entries`` (fleet_report_entry.host_entry's, sorted by host): the summary, the
+    per-kind grouping and the problem-host lists. fleet_report builds a run's report with it, the merge of slice
+    reports (plugin_utils/report_files.merged_report) the fleet's, so both are computed the same way."""
+    _require_jmespath()
+    data = {"hosts": list(entries)}
 
     kinds_seen = _q(Q_KINDS, data) or []
     order = {k: n for n, k in enumerate(KIND_ORDER)}

@@ -13,6 +13,8 @@ author:
   - virtnet.failover contributors (@virtnet)
 description:
   - Renders the output of P(virtnet.failover.fleet_report#filter) as Markdown.
+  - "A report that states its scope (the key C(scope): rollout and removal reports, the reports of a slice of a sliced
+    run and the fleet report merged from them) shows it in a C(Scope:) line below the policy."
   - "Sections: a one-line verdict, a summary table (hosts, ok, drift, unreachable, failed, other, drift items)
     with the number of hosts per drift kind, a table of every host (status, running and next-boot kernel,
     DKMS version, the module's rename mechanism, drift kinds or message), one table per drift kind listing the hosts with that drift (subject, expected,
@@ -84,6 +86,8 @@ def fleet_report_markdown(report):
     pol = _policy_line(report.get("policy"))
     if pol:
         lines += [pol, ""]
+    if report.get("scope"):
+        lines += ["Scope: %s" % report["scope"], ""]
     if report["clean"]:
         verdict = "**No drift**: every host follows the policy."
     else:

@@ -18,6 +18,9 @@ description:
     C(virtnet_failover_fleet_drift_hosts{kind}) (every drift kind, 0 when none), C(virtnet_failover_fleet_drift_items),
     C(virtnet_failover_fleet_clean), C(virtnet_failover_fleet_host_drift_items{host}),
     C(virtnet_failover_fleet_host_checked{host}) and C(virtnet_failover_fleet_last_check_timestamp_seconds)."
+  - The report of one slice of a sliced run (it has the key C(slice), see M(virtnet.failover.fleet_report_files))
+    gives every sample the label C(slice), its slice id, so that the files of the slices and the merged fleet's
+    file (M(virtnet.failover.fleet_report_merge), no such label) never export the same series.
   - Write it with M(virtnet.failover.prometheus_textfile) so node_exporter never reads half a file.
 options:
   _input:

@@ -131,21 +131,29 @@ def host_metrics(entry, checked_at, kinds=()):
 
 
 def fleet_metrics(report, checked_at, kinds=()):
-    """The fleet summary textfile written on the controller."""
+    """The fleet summary textfile written on the controller. The report of a slice of a sliced run (it has
+    ``slice``) gives every sample the label ``slice``: the files of several slices, and the merged fleet's file
+    (no such label), can lie in one textfile directory without two of them exporting the same series."""
     doc = _Doc()
     summary = report.get("summary") or {}
     hosts = report.get("hosts") or []
+    meta = report.get("slice")
+    const = {"slice": str(meta["id"])} if isinstance(meta, dict) and meta.get("id") else {}
+
+    def lab(labels=None):
+        return dict(const, **(labels or {})) or None
+
     doc.family("fleet_hosts", "Hosts of the last drift check, by status.",
-               [({"status": s}, summary.get(s, 0)) for s in STATUSES])
+               [(lab({"status": s}), summary.get(s, 0)) for s in STATUSES])
     by_kind = report.get("by_kind") or {}
     doc.family("fleet_drift_hosts", "Hosts with at least one drift item of this kind.",
-               [({"kind": k}, len(by_kind.get(k) or [])) for k in _kinds_of(hosts, kinds)])
-    doc.family("fleet_drift_items", "Drift items over the whole fleet.", [(None, summary.get("drift_items", 0))])
-    doc.family("fleet_clean", "1 when every host is ok.", [(None, bool(report.get("clean")))])
+               [(lab({"kind": k}), len(by_kind.get(k) or [])) for k in _kinds_of(hosts, kinds)])
+    doc.family("fleet_drift_items", "Drift items over the whole fleet.", [(lab(), summary.get("drift_items", 0))])
+    doc.family("fleet_clean", "1 when every host is ok.", [(lab(), bool(report.get("clean")))])
     doc.family("fleet_host_drift_items", "Drift items per host (hosts that could not be checked are left out).",
-               [({"host": h["host"]}, len(h.get("drift") or [])) for h in hosts if h.get("status") in CHECKED])
+               [(lab({"host": h["host"]}), len(h.get("drift") or [])) for h in hosts if h.get("status") in CHECKED])
     doc.family("fleet_host_checked", "1 when the drift check read the host, 0 when it was unreachable or failed.",
-               [({"host": h["host"]}, h.get("status") in CHECKED) for h in hosts])
+               [(lab({"host": h["host"]}), h.get("status") in CHECKED) for h in hosts])
     doc.family("fleet_last_check_timestamp_seconds", "When the fleet drift check ran, in Unix seconds.",
-               [(None, float(checked_at))])
+               [(lab(), float(checked_at))])
     return doc.text()

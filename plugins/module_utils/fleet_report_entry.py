@@ -16,6 +16,9 @@ from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.virtnet.failover.plugins.module_utils.failover_group_health import group_problems
 
+# the schema version of a fleet report (its ``format`` key); the filters and the merge of slices read only this one
+FORMAT = "virtnet.failover.fleet_report/1"
+
 # every drift kind failover_drift reports, in report order
 KIND_ORDER = ("module_builtin", "dkms_running_kernel", "dkms_next_kernel", "module_not_patched", "param_value",
               "modprobe_file", "modprobe_bad_option", "boot_param", "initramfs", "slave_name")

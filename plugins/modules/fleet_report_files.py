@@ -16,6 +16,13 @@ description:
   - Writes it into O(dest) as C(NAME.json) (sorted keys, indented by 2) and C(NAME.md)
     (P(virtnet.failover.fleet_report_markdown#filter)). O(dest) and any missing parent are created with mode
     C(0755); the files get mode C(0644).
+  - With O(slice), the run is one slice of a sliced run (AWX/Automation Platform job slicing) and the files are
+    C(NAME.slice-ID.json) and C(NAME.slice-ID.md), so that the slices, which write to one directory, never
+    overwrite each other's report; M(virtnet.failover.fleet_report_merge) merges them into C(NAME.json) and
+    C(NAME.md).
+  - The report states its scope (key C(scope), a sentence, also shown in the Markdown) for a rollout or a removal
+    (O(kind)), that is over which hosts the batches and the failure budget held, the run's or the slice's; and for
+    any slice. A slice's report also has the key C(slice) (C(id), C(kind), C(run)).
   - Each file is written to a temporary file beside it and renamed over the old one, only when its content differs.
     The files are output of the run, not a change of a host, so the task never reports C(changed).
   - This is an action plugin. It always runs on the controller, inside Ansible's worker process, whatever host the
@@ -69,9 +76,28 @@ options:
     description: A host without any failover group is not healthy (C(groups_healthy) of its entry).
     type: bool
     default: true
+  kind:
+    description:
+      - What the report is of; recorded in a slice's report (the merge refuses slices of different kinds) and
+        deciding its scope sentence. The drift, rollout and remove playbooks give V(drift), V(rollout) and
+        V(removal).
+    type: str
+    choices: [drift, rollout, removal]
+    default: drift
+  slice:
+    description:
+      - The slice id of this run when it is one slice of a sliced run (the playbooks pass C(failover_report_slice)),
+        or empty (or null) when it is not.
+      - 1 to 64 letters, digits, C(-) or C(_), starting with a letter or digit; a whole number is read as text.
+      - V(awx) takes it from AWX's job variables, C(job-) and C(awx_job_id) (every slice of an AWX sliced job is its
+        own job, with its own id), and records C(awx_workflow_job_id) as the run of the slice (the workflow job
+        AWX makes of a sliced job, one for all its slices). It fails when there is no C(awx_job_id).
+      - Any other value fails, writing nothing.
+    type: raw
 notes:
   - The report records the time it was built (C(generated_at), UTC).
 seealso:
+  - module: virtnet.failover.fleet_report_merge
   - plugin: virtnet.failover.fleet_report
     plugin_type: filter
   - plugin: virtnet.failover.fleet_report_markdown
@@ -103,8 +129,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 report:
-  description: The report, as returned by P(virtnet.failover.fleet_report#filter) (format, title, generated_at,
-    policy, clean, summary, hosts, by_kind, problem_hosts).
+  description:
+    - The report, as returned by P(virtnet.failover.fleet_report#filter) (format, title, generated_at,
+      policy, clean, summary, hosts, by_kind, problem_hosts, not_ok, not_done).
+    - "With C(scope) (a sentence) for a rollout, a removal and a slice; with C(slice) (C(id), C(kind), C(run): AWX's
+      C(awx_workflow_job_id) or null) for a slice."
   returned: success
   type: dict
 written:
@@ -113,4 +142,21 @@ written:
   type: list
   elements: str
   sample: [/var/lib/failover-report/fleet-report.json]
+name:
+  description: The base name of the files written, O(name) with the slice's suffix RV(suffix).
+  returned: success
+  type: str
+  sample: fleet-report.slice-2
+suffix:
+  description:
+    - What every report file name of this run gets before its extension, C(.slice-ID) for a slice, empty
+      otherwise; the drift playbook gives it to its JUnit file and its fleet textfile too.
+  returned: success
+  type: str
+  sample: .slice-2
+slice:
+  description: The slice id (O(slice) resolved; empty when the run is not a slice).
+  returned: success
+  type: str
+  sample: "2"
 """

@@ -17,6 +17,7 @@ import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_slices import KINDS, slice_problem
 from ansible_collections.virtnet.failover.plugins.plugin_utils.play_variables import BY_NAME, PlayVariableError
 
 # name: its argument spec entry (the settings of the rollout, drift and remove playbooks, next to the policy)
@@ -40,6 +41,12 @@ SETTINGS = {
     "failover_drift_fleet_textfile_dir": {"type": "str"},
     "failover_drift_report_name": {"type": "str"},
     "failover_drift_report_title": {"type": "str"},
+    # one slice of a sliced run (AWX job slicing): its id goes into every report file name; awx: job-<awx_job_id>
+    "failover_report_slice": {"type": "raw"},
+    # playbooks/merge_reports.yml: which reports to merge, and how many slices the run has
+    "failover_merge_report": {"type": "str", "choices": list(KINDS)},
+    "failover_merge_slices": {"type": "int"},
+    "failover_merge_remove_slices": {"type": "bool"},
 }
 
 # Variables named failover_* that the collection's own plays set (register, set_fact): not settings.
@@ -67,9 +74,10 @@ def _serial_problem(value):
     return ""
 
 
-def setting_problems(values):
+def setting_problems(values, awx_job_id=None):
     """Problems of one host's settings ``values`` (name -> value, only the variables the host has), as
-    (name, message) pairs, sorted by name. An empty list: every setting is valid."""
+    (name, message) pairs, sorted by name. An empty list: every setting is valid. ``awx_job_id``: AWX's job id
+    of the run (None outside AWX), which failover_report_slice=awx needs."""
     problems = []
     spec, params = {}, {}
     for name, value in values.items():
@@ -106,6 +114,12 @@ def setting_problems(values):
         elif name == "failover_rollout_max_fail_percentage" and isinstance(validated.get(name), int) and \
                 not 0 <= validated[name] <= 100 and not any(p[0] == name for p in problems):
             problems.append((name, "%s is %r: give a percentage from 0 to 100" % (name, params[name])))
+        elif name == "failover_report_slice" and slice_problem(params[name], awx_job_id):
+            problems.append((name, "%s is %r: %s" % (name, params[name], slice_problem(params[name], awx_job_id))))
+        elif name == "failover_merge_slices" and isinstance(validated.get(name), int) and validated[name] < 1 and \
+                not any(p[0] == name for p in problems):
+            problems.append((name, "%s is %r: give the number of slices of the sliced run, 1 or more (the job "
+                                   "template's job slice count)" % (name, params[name])))
     return sorted(problems)
 
 
@@ -127,12 +141,12 @@ def _plain(err, name):
     return err.replace("argument '%s' is of type" % name, "of type")
 
 
-def check_hosts(per_host_values):
+def check_hosts(per_host_values, awx_job_id=None):
     """Check every host's settings (host -> {name: value}); raises SettingsError with one line per distinct
-    problem and the hosts that have it."""
+    problem and the hosts that have it. ``awx_job_id``: as for setting_problems."""
     by_problem = {}
     for host, values in per_host_values.items():
-        for _name, msg in setting_problems(values):
+        for _name, msg in setting_problems(values, awx_job_id):
             by_problem.setdefault(msg, []).append(host)
     if by_problem:
         lines = []

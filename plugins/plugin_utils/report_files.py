@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtnet.failover contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render a fleet report as files and write them into one directory on the controller, in-process.
+"""Render a fleet report as files and write them into one directory on the controller, in-process; read the
+slice reports of a sliced run back and merge them into the fleet's report.
 
 The directory and any missing parent are created with mode 0755; each file is written to a
 temporary file beside it and renamed over the old one (a reader never sees half a file), only when
@@ -13,7 +14,15 @@ from __future__ import annotations
 import json
 import os
 
+from ansible_collections.virtnet.failover.plugins.filter.fleet_report import report_from_entries
 from ansible_collections.virtnet.failover.plugins.filter.fleet_report_markdown import fleet_report_markdown
+from ansible_collections.virtnet.failover.plugins.module_utils.fleet_report_slices import (
+    SliceError,
+    merge_slices,
+    merged_fields,
+    slice_files,
+    sliced_name,
+)
 from ansible_collections.virtnet.failover.plugins.module_utils.managed_files import write_atomic
 
 
@@ -79,3 +88,58 @@ def write_files(directory, files, mode=0o644):
             written.append(path)
         os.chmod(path, mode)
     return written
+
+
+def read_slice_reports(directory, name):
+    """[(file name, report)] of the slice reports ``<name>.slice-<id>.json`` in ``directory``, in slice order.
+    Raises ReportFilesError for a directory that cannot be read and for a file that is not JSON."""
+    if not isinstance(directory, str) or not os.path.isabs(directory):
+        raise ReportFilesError("src %r must be an absolute directory path (failover_report_dir is made absolute by "
+                               "the playbooks)" % (directory,))
+    try:
+        names = os.listdir(directory)
+    except OSError as exc:
+        raise ReportFilesError("cannot read the slice reports in %s: %s; failover_report_dir must be the directory "
+                               "the slices wrote to" % (directory, exc.strerror or exc)) from None
+    out = []
+    for file_name, _slice_id in slice_files(names, name):
+        path = os.path.join(directory, file_name)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                out.append((file_name, json.load(fh)))
+        except (OSError, ValueError) as exc:
+            raise ReportFilesError("%s is not a readable JSON report (%s): re-run its slice, or move it away"
+                                   % (path, exc)) from None
+    if not out:
+        raise ReportFilesError("no slice report %s.slice-ID.json in %s: run the sliced job with "
+                               "failover_report_slice set and failover_report_dir pointing there (docs/user-guide.md, "
+                               "AWX / Ansible Automation Platform with job slicing)" % (name, directory))
+    return out
+
+
+def remove_slice_files(directory, name, slice_ids):
+    """Remove the report files of the slices ``slice_ids`` from ``directory``: ``<name>.slice-<id>`` .json, .md
+    and .junit.xml (those the slices wrote there). The paths removed."""
+    removed = []
+    for slice_id in slice_ids:
+        for ext in (".json", ".md", ".junit.xml"):
+            path = os.path.join(directory, sliced_name(name, slice_id) + ext)
+            if os.path.isfile(path):
+                os.unlink(path)
+                removed.append(path)
+    return removed
+
+
+def merged_report(named_reports, expected=None, generated_at=None):
+    """The fleet report merged from the slice reports ``named_reports`` ([(source, report)]) of one sliced run:
+    the hosts of every slice, and the summary, grouping and host lists computed from them as for a single run;
+    with ``scope`` and ``merged`` (the slices: id, source, hosts, generated_at). Raises ReportFilesError when the
+    slices do not belong together (module_utils/fleet_report_slices.merge_slices says why)."""
+    try:
+        merged = merge_slices(named_reports, expected)
+    except SliceError as exc:
+        raise ReportFilesError(str(exc)) from None
+    report = report_from_entries(merged["hosts"], policy=merged["policy"], generated_at=generated_at,
+                                 title=merged["title"])
+    report.update(merged_fields(merged, len(report["hosts"])))
+    return report

@@ -42,6 +42,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.d
     ("failover_names", "enp1s0", "not a list"),
     ("failover_drift_fial", True, "not a setting of the virtnet.failover playbooks; did you mean failover_drift_fail?"),
     ("failover_zzz_unknown", 1, "docs/user-guide.md lists them"),
+    # a slice id becomes part of file names: only a safe file-name component, and awx only under AWX
+    ("failover_report_slice", "../2", "failover_report_slice is '../2': not a slice id: give 1 to 64 letters, digits"),
+    ("failover_report_slice", "2.json", "not a slice id"),
+    ("failover_report_slice", True, "failover_report_slice is True: not a slice id"),
+    ("failover_report_slice", "awx", "failover_report_slice is 'awx': awx takes the slice id from AWX's awx_job_id, "
+                                     "and this run has none"),
+    ("failover_merge_report", "deploy", "set it to drift or rollout or removal"),
+    ("failover_merge_slices", "three", "failover_merge_slices is 'three': not a whole number"),
+    ("failover_merge_slices", 0, "failover_merge_slices is 0: give the number of slices of the sliced run, 1 or more"),
 ])
 def test_a_bad_setting_is_refused_with_what_to_set(name, value, says):
     problems = setting_problems({name: value})
@@ -58,6 +67,9 @@ def test_a_bad_setting_is_refused_with_what_to_set(name, value, says):
     {"failover_slave_rename_ok": "no", "failover_names": [], "failover_standby_template": "{master}sb"},
     {"failover_drift_fail": None},  # null: not set, the default applies
     {name: {"not": "checked"} for name in OWN_FACTS},  # the playbooks' own facts are not settings
+    {"failover_report_slice": "2", "failover_merge_report": "rollout", "failover_merge_slices": "3"},
+    {"failover_report_slice": 7},  # "{{ awx_job_id }}" templates to a number
+    {"failover_report_slice": ""},
 ])
 def test_valid_settings_pass(values):
     assert setting_problems(values) == []
@@ -78,6 +90,23 @@ def test_problems_are_grouped_by_message_with_the_hosts_that_have_them():
 
 def test_clean_hosts_pass():
     check_hosts({"a": {"failover_drift_fail": True}, "b": {}})
+
+
+def test_a_slice_id_from_awx_needs_awx_job_id():
+    assert setting_problems({"failover_report_slice": "awx"}, awx_job_id=1234) == []
+    check_hosts({"a": {"failover_report_slice": "awx"}}, awx_job_id="1234")
+    with pytest.raises(SettingsError, match=r"failover_report_slice is 'awx': awx takes the slice id from AWX's "
+                                            r"awx_job_id, and this run has none .* \(host a\)"):
+        check_hosts({"a": {"failover_report_slice": "awx"}})
+
+
+def test_the_user_guide_documents_every_setting():
+    """docs/user-guide.md's table of variables has a row for every setting the check knows (the policy variables
+    and SETTINGS): a setting the check accepts is one a user can look up."""
+    with open(os.path.join(ROOT, "docs", "user-guide.md"), encoding="utf-8") as fh:
+        rows = [line.split("|")[1] for line in fh if line.startswith("| `failover_")]
+    documented = {name for row in rows for name in re.findall(r"`(failover_[a-z0-9_]+)`", row)}
+    assert set(known_names()) - documented == set(), "settings without a row in docs/user-guide.md"
 
 
 def test_the_table_names_every_failover_setting_the_playbooks_read():
