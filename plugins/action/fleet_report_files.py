@@ -56,8 +56,8 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         try:
             # failover_report_slice: awx reads AWX's own job variables (extra vars of every AWX job)
-            slice_id, run = resolve_slice(args["slice"], *[self._templar.template(task_vars.get(name))
-                                                            for name in ("awx_job_id", "awx_workflow_job_id")])
+            awx = [self._templar.template(task_vars.get(name)) for name in ("awx_job_id", "awx_workflow_job_id")]
+            slice_id, run = resolve_slice(args["slice"], *awx)
             report = fleet_report(args["results"], args["hosts"], policy=args["policy"], generated_at=generated_at,
                                   title=args["title"], facts=args["facts"], require_group=args["require_group"])
             report = annotate(report, args["kind"], slice_id, run)

@@ -179,7 +179,7 @@ def _check_versions(named):
     if len(formats) > 1:
         raise SliceError("the slices have different schema versions (%s): merge the reports of one run, written "
                          "by one version of the collection" % _describe(formats, "format"))
-    (fmt,) = formats
+    fmt = next(iter(formats))
     if fmt != FORMAT:
         raise SliceError("the slices have the schema version %r and this collection reads %r: merge them with the "
                          "version of the collection that wrote them" % (fmt, FORMAT))
@@ -218,10 +218,12 @@ def _check_slices(metas, expected):
     if len(metas) < expected:
         numbered = all(i.isdigit() for i in found)
         missing = [str(n) for n in range(1, expected + 1) if str(n) not in ids] if numbered else []
-        which = ("slice%s %s %s missing" % ("s" if len(missing) > 1 else "", ", ".join(missing),
-                                            "are" if len(missing) > 1 else "is")
-                 if missing else "%d slice%s missing" % (expected - len(metas), "s are" if expected - len(metas) > 1
-                                                          else " is"))
+        gap = expected - len(metas)
+        if missing:
+            which = "slice%s %s %s missing" % ("s" if len(missing) > 1 else "", ", ".join(missing),
+                                               "are" if len(missing) > 1 else "is")
+        else:
+            which = "%d slice%s missing" % (gap, "s are" if gap > 1 else " is")
         raise SliceError("%d slices expected, %d found (%s): %s. A slice whose job failed before it wrote its "
                          "report, or wrote it on another execution node (failover_report_dir must be a volume "
                          "every slice writes to); re-run the missing slice, then merge again"

@@ -24,6 +24,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import 
     version_key,
     versions_from_entries,
 )
+from ansible_collections.virtnet.failover.plugins.module_utils.kmod_os import OS_RELEASE, os_profile, read_os_release
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import (
     boot_kernels,
     dkms_ko_path,
@@ -259,6 +260,12 @@ def gather_state(p, get_bin_path, run_command, paths=None):
                 elapsed_seconds=round(time.monotonic() - t0, 4))
 
 
+def headers_package(kernel, root='/'):
+    """The package with the headers of ``kernel`` on this OS (os-release under ``root``), or None."""
+    profile = os_profile(read_os_release([os.path.join(root, p.lstrip('/')) for p in OS_RELEASE]))
+    return profile['headers_package'].format(kernel=kernel) if profile else None
+
+
 def gather_kmod(params, paths=None):
     """What failover_drift compares with its policy (``params``: its options),
     from files only: one DKMS version (pick_version) for the running and the
@@ -277,7 +284,9 @@ def gather_kmod(params, paths=None):
         build_dir = versions.get(version, {}).get('kernels', {}).get(kernel, {}).get('module_dir') if version else None
         ko = dkms_module(kernel, modname, paths, build_dir)
         kernels[kernel] = {'dkms_state': state, 'srcversion': ko['srcversion'], 'module_path': ko['path'],
-                           'running': kernel == running, 'next_boot': kernel == nb}
+                           'running': kernel == running, 'next_boot': kernel == nb,
+                           'has_headers': has_headers(kernel, paths.modules_dir),
+                           'headers_package': headers_package(kernel, paths.root)}
     info = loaded_module(modname, paths.sys_module)
     builtin = kernel_builtin(running, modname, paths.boot_dir, paths.modules_dir)[0]
     loaded = {

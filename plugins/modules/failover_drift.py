@@ -356,11 +356,15 @@ def evaluate(params, facts, groups):
             nstate = kernels[nb]["dkms_state"]
             if nstate != "installed" or not kernels[nb]["module_path"]:
                 actual = nstate if nstate != "installed" else "installed, but no module file under /lib/modules/%s" % nb
+                remedy = "%s (or: dkms install %s -k %s, then update-initramfs -u -k %s)" % (ROLLOUT, label, nb, nb)
+                if not kernels[nb].get("has_headers", True):
+                    actual += "; no headers for it"
+                    remedy = "install the headers of %s (%s), which DKMS needs to build for it; then %s" % (
+                        nb, kernels[nb].get("headers_package") or "the kernel's headers package", remedy)
                 items.append(drift_item(
                     "dkms_next_kernel", nb, "%s installed" % label, actual,
                     "%s is not installed for the next-boot kernel %s (%s): after the next reboot the stock %s "
-                    "module loads" % (label, nb, actual, modname),
-                    "%s (or: dkms install %s -k %s, then update-initramfs -u -k %s)" % (ROLLOUT, label, nb, nb)))
+                    "module loads" % (label, nb, actual, modname), remedy))
 
         want_src = kernels[running]["srcversion"]
         if not loaded["loaded"]:

@@ -97,8 +97,8 @@ def test_three_slices_merged_are_the_single_run(fleet, drifted, tmp_path):  # no
         summary = artifacts(slices[n])
         # a slice's job summary is not the fleet's failover_drift (AWX merges the artifacts of the slices)
         assert set(summary) == {"failover_drift_slice"}, summary
-        assert summary["failover_drift_slice"]["report"] == str(shared / ("fleet-report.slice-job-%d.md"
-                                                                           % (WORKFLOW_JOB + n)))
+        want = shared / ("fleet-report.slice-job-%d.md" % (WORKFLOW_JOB + n))
+        assert summary["failover_drift_slice"]["report"] == str(want)
     ids = ["job-%d" % (WORKFLOW_JOB + n) for n in split]
     assert sorted(os.listdir(str(shared))) == sorted("fleet-report.slice-%s.%s" % (i, ext) for i in ids
                                                      for ext in ("json", "md", "junit.xml"))
@@ -141,8 +141,8 @@ def test_three_slices_merged_are_the_single_run(fleet, drifted, tmp_path):  # no
                               "drift_items": 1, "kinds": {"slave_name": 1}}
     assert set(merged) - set(one) == {"scope", "merged"} and set(one) - set(merged) == set()
     assert merged["merged"]["run"] == str(WORKFLOW_JOB)
-    assert [(s["id"], s["hosts"]) for s in merged["merged"]["slices"]] == [(i, len(split[n]))
-                                                                          for n, i in zip(split, ids)]
+    want = [(i, len(split[n])) for n, i in zip(split, ids)]
+    assert [(s["id"], s["hosts"]) for s in merged["merged"]["slices"]] == want
     # ... and so are its outputs, but for the time stamps and the scope
     stamp = r"^Generated: | timestamp=\"|^virtnet_failover_fleet_last_check_timestamp_seconds "
     merged_md = read(shared / "fleet-report.md")

@@ -86,12 +86,15 @@ class Host:
         self.initramfs(K1, SRC_PATCHED, "usr/lib/modules/%s/updates/dkms/failover.ko" % K1)
         self.load(SRC_PATCHED, patched=True, rename_ok="Y")
         write(self.modprobe, "# Managed by Ansible (virtnet.failover.kmod)\noptions failover slave_rename_ok=1\n")
+        write(self.p("/etc/os-release"), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
 
     def p(self, path):
         return os.path.join(self.base, path.lstrip("/"))
 
-    def add_kernel(self, kernel, srcversion, dkms=True):
+    def add_kernel(self, kernel, srcversion, dkms=True, headers=True):
         write(self.p("/boot/vmlinuz-%s" % kernel), b"kernel image")
+        if headers:
+            os.makedirs(self.p("/lib/modules/%s/build/include" % kernel), exist_ok=True)
         write(self.p("/boot/config-%s" % kernel), "CONFIG_FAILOVER=m\nCONFIG_NET_FAILOVER=m\n")
         write(self.p("/lib/modules/%s/kernel/net/core/failover.ko" % kernel), elf_ko(SRC_STOCK, version="", kernel=kernel))
         write(self.p("/lib/modules/%s/modules.builtin" % kernel), "kernel/net/ipv4/tcp_cubic.ko\n")
@@ -193,7 +196,8 @@ def test_rolled_out_host_has_no_drift(host):
     assert items == []
     assert facts["kernels"][K1] == {"dkms_state": "installed", "srcversion": SRC_PATCHED,
                                     "module_path": host.p("/lib/modules/%s/updates/dkms/failover.ko" % K1),
-                                    "running": True, "next_boot": True}
+                                    "running": True, "next_boot": True, "has_headers": True,
+                                    "headers_package": "linux-headers-%s" % K1}
     assert facts["loaded_module"]["patched"] and facts["loaded_module"]["slave_rename_ok"] is True
     assert facts["initramfs"]["found"] and facts["initramfs"]["srcversion"] == SRC_PATCHED
     assert facts["next_boot_kernel"] == K1
@@ -287,6 +291,19 @@ def test_kernel_update_without_dkms_build(host):
     assert kinds(items) == ["dkms_next_kernel"]
     assert items[0]["subject"] == K2 and items[0]["actual"] == "added"
     assert facts["next_boot_kernel"] == K2 and facts["initramfs"]["kernel"] == K2
+
+
+def test_kernel_update_without_headers_names_the_headers_package(host):
+    """DKMS cannot build for a new kernel without its headers: the remedy starts with installing them."""
+    host.add_kernel(K2, None, dkms=False, headers=False)
+    host.set_next(K2)
+    host.initramfs(K2, SRC_STOCK, "usr/lib/modules/%s/kernel/net/core/failover.ko" % K2)
+    items, facts = drift(host)
+    assert kinds(items) == ["dkms_next_kernel"]
+    assert items[0]["actual"] == "added; no headers for it"
+    assert items[0]["remedy"].startswith("install the headers of %s (linux-headers-%s), which DKMS needs" % (K2, K2))
+    assert "dkms install virtnet-failover/1.0.0 -k %s" % K2 in items[0]["remedy"]
+    assert facts["kernels"][K2]["has_headers"] is False and facts["kernels"][K1]["has_headers"] is True
 
 
 def test_kernel_update_with_dkms_but_stale_initramfs(host):

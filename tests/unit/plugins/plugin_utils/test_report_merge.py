@@ -114,8 +114,8 @@ def test_rollout_slices_merge_with_their_statuses(tmp_path):
 
 def test_a_slice_names_its_files_and_says_it_is_one(tmp_path):
     reports = write_slices(tmp_path, 3)
-    assert sorted(os.listdir(str(tmp_path))) == ["fleet-report.slice-%d.%s" % (n, ext) for n in (1, 2, 3)
-                                                  for ext in ("json", "md")]
+    want = ["fleet-report.slice-%d.%s" % (n, ext) for n in (1, 2, 3) for ext in ("json", "md")]
+    assert sorted(os.listdir(str(tmp_path))) == want
     two = reports["2"]
     assert two["slice"] == {"id": "2", "kind": "drift", "run": "77"}
     assert "Scope: slice 2: the 4 hosts of this slice only;" in fleet_report_markdown(two)
@@ -170,6 +170,6 @@ def test_removing_the_merged_slices_leaves_everything_else(tmp_path):
     assert sorted(os.path.basename(p) for p in removed) == [
         "fleet-report.slice-1.json", "fleet-report.slice-1.junit.xml", "fleet-report.slice-1.md",
         "fleet-report.slice-2.json", "fleet-report.slice-2.md"]
-    assert sorted(os.listdir(str(tmp_path))) == ["fleet-report.json", "rollout-report.slice-1.json",
-                                                  "rollout-report.slice-1.md", "rollout-report.slice-2.json",
-                                                  "rollout-report.slice-2.md"]
+    assert sorted(os.listdir(str(tmp_path))) == [
+        "fleet-report.json", "rollout-report.slice-1.json", "rollout-report.slice-1.md",
+        "rollout-report.slice-2.json", "rollout-report.slice-2.md"]
