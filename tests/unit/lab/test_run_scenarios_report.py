@@ -48,13 +48,19 @@ def test_failed_tasks_keeps_the_last_ones_and_cuts_long_lines(tmp_path):
     assert len(out) == 6 and all(len(line) <= 100 for line in out)
 
 
-def test_step_times_follow_the_actions_molecule_starts(tmp_path, monkeypatch):
-    """Each action lasts until the next one starts; the last one until the scenario ended."""
+def polled_run(tmp_path, monkeypatch, clock):
+    """A Run over tmp_path/m.log (no molecule process) whose polls see the times in clock."""
     log = tmp_path / "m.log"
     run = run_scenarios.Run.__new__(run_scenarios.Run)
     run.log, run.steps, run.tasks, run._read, run.last_action, run.end = log, [], [], 0, "starting", None
-    clock = iter([10.0, 25.0, 100.0])
-    monkeypatch.setattr(run_scenarios.time, "monotonic", lambda: next(clock))
+    ticks = iter(clock)
+    monkeypatch.setattr(run_scenarios.time, "monotonic", lambda: next(ticks))
+    return run, log
+
+
+def test_step_times_follow_the_actions_molecule_starts(tmp_path, monkeypatch):
+    """Each action lasts until the next one starts; the last one until the scenario ended."""
+    run, log = polled_run(tmp_path, monkeypatch, [10.0, 25.0, 100.0])
     log.write_text("INFO     [s > create] Executing\nsome output\nINFO     [s > conv")
     assert run.action() == "create"
     with open(log, "a") as fh:
@@ -68,11 +74,7 @@ def test_step_times_follow_the_actions_molecule_starts(tmp_path, monkeypatch):
 
 
 def test_slowest_tasks_last_until_the_next_header(tmp_path, monkeypatch):
-    log = tmp_path / "m.log"
-    run = run_scenarios.Run.__new__(run_scenarios.Run)
-    run.log, run.steps, run.tasks, run._read, run.last_action, run.end = log, [], [], 0, "starting", None
-    clock = iter([0.0, 5.0, 65.0])
-    monkeypatch.setattr(run_scenarios.time, "monotonic", lambda: next(clock))
+    run, log = polled_run(tmp_path, monkeypatch, [0.0, 5.0, 65.0])
     for chunk in ("INFO     [s > converge] Executing\n", "TASK [kmod : Build] ****\nok: [h]\n",
                   "RUNNING HANDLER [kmod : Reboot] ***\n"):
         with open(log, "a") as fh:
