@@ -25,15 +25,10 @@ a rerun converges.  The guest is reused across the cases, in this order:
                    guest runs the patched module with a working failover pair; a further
                    plain rerun takes the fast path (report: already converged), changes
                    nothing, and the drift check is clean.
-6. kernel_update   a newer kernel (the one baked into /root/kernel-update/, Debian 12: 6.12 from
-                   bookworm-backports) installed without its headers: DKMS cannot build for it,
-                   and drift says so before the reboot (dkms_next_kernel, naming the headers
-                   package); the guest reboots into it and keeps its network on the stock
-                   module, and drift names exactly what is wrong.  Then its headers are
-                   installed: DKMS's own header hook builds for it, one rollout activates the
-                   build (initramfs, reboot), and the guest runs the DKMS build for the new
-                   kernel (srcversion), with that kernel's mechanism, the policy's parameter
-                   and slave names; drift is clean.
+6. kernel_update   install the second kernel baked into the image (/root/kernel-update/*.deb;
+                   an image without it fails the case):
+                   DKMS builds for it (AUTOINSTALL), drift is clean; removing that build makes
+                   the drift check report dkms_next_kernel for it (exit 2) and changes nothing.
 
 Writes a JSON report (cases, assertions, seconds) to --report.  Exit 1 on the first failed
 assertion (the message says which), 0 when every case passed.
@@ -498,65 +493,31 @@ echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
         self.end(rollout_seconds=run["seconds"], rerun_seconds=again["seconds"], drift_seconds=drift["seconds"])
 
     def kernel_update(self):
-        self.begin("kernel_update", "a newer kernel without its headers, rebooted into; then its headers, "
-                                    "DKMS's hook, one rollout")
+        self.begin("kernel_update", "second kernel installed: DKMS AUTOINSTALL, drift sees a removed build")
         debs = self.sh("ls /root/kernel-update/*.deb 2>/dev/null || true").split()
-        headers = [d for d in debs if os.path.basename(d).startswith(("linux-headers-", "linux-kbuild-", "pahole_"))]
-        images = [d for d in debs if d not in headers]
-        self.check("the image carries a newer kernel and its headers (/root/kernel-update/*.deb, baked by "
-                   "image.py); rebuild the image (make images) if they are missing",
-                   any("/linux-image-" in d for d in images) and headers, debs)
+        self.check("the image carries the second kernel (/root/kernel-update/*.deb, baked by image.py); "
+                   "rebuild the image (make images) if it is missing", bool(debs), debs)
         running = self.state()["kernel"]
-        self.dpkg_install(images)
+        self.sh("DEBIAN_FRONTEND=noninteractive dpkg -i /root/kernel-update/*.deb >/tmp/vnfo-kupdate.log 2>&1 "
+                "|| { tail -40 /tmp/vnfo-kupdate.log; exit 1; }", timeout=3600)
         new = self.sh("ls /lib/modules | grep -vx %s | sort -V | tail -1" % shlex.quote(running)).strip()
         self.check("a second kernel is installed", bool(new) and new != running, new)
-        self.check("its headers are not", self.sh("test -d /lib/modules/%s/build/include || echo none"
-                                                  % shlex.quote(new)).strip() == "none")
-        st = self.state()
-        self.check("DKMS could not build for %s" % new,
-                   not any("installed" in e for e in st.get("dkms", "").split(";") if new in e), st.get("dkms"))
-        rc, kinds, items = self.drift_kinds("drift_no_headers")
-        nb = [i for i in items if i["kind"] == "dkms_next_kernel"]
-        self.check("before the reboot, drift fails (exit 2) with dkms_next_kernel for %s only" % new,
-                   rc == 2 and kinds == ["dkms_next_kernel"] and nb and nb[0]["subject"] == new, (rc, items))
-        self.check("its remedy starts with the headers package linux-headers-%s" % new,
-                   nb[0]["remedy"].startswith("install the headers of %s (linux-headers-%s)" % (new, new)),
-                   nb[0]["remedy"])
-        self.sh("systemctl reboot", check=False)
-        secs = self.wait_reboot(st["boot_id"])
-        st = self.state()
-        self.check("the guest runs %s" % new, st.get("kernel") == new, st.get("kernel"))
-        self.assert_pair(st, patched=False)
-        rc, kinds, items = self.drift_kinds("drift_new_kernel_stock")
-        self.check("drift names exactly what is wrong: no build for the running kernel, the stock module loaded",
-                   rc == 2 and kinds == ["dkms_running_kernel", "module_not_patched"], (rc, items))
-        self.dpkg_install(headers)
         status = self.sh("dkms status -m virtnet-failover -k %s" % shlex.quote(new))
-        self.check("DKMS's header hook built and installed the module for %s" % new, "installed" in status, status)
-        run = self.playbook(ROLLOUT, self.inventory(), {"failover_reboot": "if_needed"}, tag="kernel_update")
-        self.check("one rollout activates it", run["rc"] == 0, run["output"][-2000:])
-        st = self.state()
-        self.check("the guest still runs %s" % new, st.get("kernel") == new, st.get("kernel"))
-        built = self.sh("modinfo -F srcversion /lib/modules/%s/updates/dkms/failover.ko*" % shlex.quote(new)).strip()
-        loaded = self.sh("cat /sys/module/failover/srcversion").strip()
-        self.check("the loaded failover is the DKMS build for %s (srcversion %s)" % (new, built),
-                   built and loaded == built, (loaded, built))
-        self.assert_pair(st)
-        self.check("the mechanism fits %s (notifier from 6.2 on)" % new,
-                   st.get("param_live_rename") == ("notifier" if self.series(new) >= (6, 2) else "flag"), st)
-        self.check("slave_rename_ok=Y (the policy's)", st.get("param_slave_rename_ok") == "Y", st)
-        rc, kinds, items = self.drift_kinds("drift_new_kernel")
-        self.check("drift is clean, slave names included", rc == 0 and not items, (rc, items))
-        self.end(new_kernel=new, reboot_seconds=secs, rollout_seconds=run["seconds"], srcversion=built)
-
-    def dpkg_install(self, debs):
-        self.sh("DEBIAN_FRONTEND=noninteractive dpkg -i %s >/tmp/vnfo-kupdate.log 2>&1 "
-                "|| { tail -40 /tmp/vnfo-kupdate.log; exit 1; }" % " ".join(shlex.quote(d) for d in debs),
-                timeout=3600)
-
-    @staticmethod
-    def series(release):
-        return tuple(int(x) for x in release.split(".")[:2])
+        self.check("DKMS built and installed the module for %s (AUTOINSTALL)" % new, "installed" in status, status)
+        drift = self.playbook(DRIFT, self.inventory(), tag="drift_kupdate")
+        self.check("drift is clean with the build present", drift["rc"] == 0, drift["output"][-1500:])
+        version = self.sh("sed -n 's/^PACKAGE_VERSION=\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\}$/\\1/p' "
+                          "/usr/src/virtnet-failover-*/dkms.conf | head -1").strip()
+        self.sh("dkms remove virtnet-failover/%s -k %s" % (shlex.quote(version), shlex.quote(new)))
+        drift = self.playbook(DRIFT, self.inventory(), tag="drift_missing")
+        report = os.path.join(self.work, "report", "fleet-report.json")
+        kinds = open(report).read() if os.path.exists(report) else drift["output"]
+        self.check("drift fails and reports dkms_next_kernel", drift["rc"] != 0 and "dkms_next_kernel" in kinds,
+                   kinds[-1500:])
+        self.check("the drift item names the new kernel %s" % new, new in kinds, kinds[-1500:])
+        status = self.sh("dkms status -m virtnet-failover -k %s" % shlex.quote(new))
+        self.check("the drift check changed nothing (still no build for %s)" % new, "installed" not in status, status)
+        self.end(new_kernel=new)
 
 
 def main():

@@ -58,11 +58,8 @@ PACKAGES = [
     "zstd",
 ]
 
-# A second kernel, downloaded (not installed) into /root/kernel-update/ for a
-# kernel-update fault test: by default the suite's cloud flavour; an image
-# whose spec has "kernel_update" takes the packages it names from the suite it
-# names (Debian 12: the generic 6.12 kernel of bookworm-backports, which has
-# e1000e for the lab's primary, where the cloud flavour has none).
+# Second kernel flavour, downloaded (not installed) into /root/kernel-update/
+# for a kernel-update fault test.
 KERNEL_UPDATE_PACKAGES = ["linux-image-cloud-amd64", "linux-headers-cloud-amd64"]
 
 # Modules the initramfs carries (MODULES=list): the failover stack as Debian's
@@ -79,10 +76,7 @@ INITRAMFS_MODULES = [
 ]
 
 IMAGES = {
-    "debian12": {"suite": "bookworm", "kernel_series": "6.1",
-                 "kernel_update": {"suite": "bookworm-backports",
-                                   "packages": ["linux-image-amd64/bookworm-backports",
-                                                "linux-headers-amd64/bookworm-backports"]}},
+    "debian12": {"suite": "bookworm", "kernel_series": "6.1"},
     "debian13": {"suite": "trixie", "kernel_series": "6.12"},
     # forky's Release files on the mirror are past their Valid-Until date.
     "debian14": {"suite": "forky", "kernel_series": "7.2", "apt_options": ['Acquire::Check-Valid-Until "false";']},
@@ -250,7 +244,9 @@ mkdir -p "$root/etc/systemd/journald.conf.d"
 printf '[Journal]\nStorage=volatile\n' > "$root/etc/systemd/journald.conf.d/virtnet-lab.conf"
 echo "I: virtnet lab: downloading (not installing) the kernel-update debs"
 mkdir -p "$root/root/kernel-update/partial"
-@KERNEL_UPDATE_DOWNLOAD@rm -rf "$root/root/kernel-update/partial" "$root/root/kernel-update/lock"
+chroot "$root" apt-get install -q -y --download-only --no-install-recommends \
+    -o Dir::Cache::Archives=/root/kernel-update/ @KERNEL_UPDATE_PACKAGES@
+rm -rf "$root/root/kernel-update/partial" "$root/root/kernel-update/lock"
 rm -f "$root/etc/resolv.conf"
 cat > "$root/root/kernel-update/README" <<'EOF'
 @KERNEL_UPDATE_README@EOF
@@ -304,41 +300,9 @@ def locked(path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-KERNEL_UPDATE_DOWNLOAD = """\
-chroot "$root" apt-get install -q -y --download-only --no-install-recommends \\
-    -o Dir::Cache::Archives=/root/kernel-update/ @KERNEL_UPDATE_PACKAGES@
-"""
-
-# The same download from another suite: its source is there only for the
-# download, and its lists are gone again afterwards (the guest's apt knows the
-# image's own suites only).
-KERNEL_UPDATE_DOWNLOAD_FROM = """\
-echo "deb @MIRROR@ @KERNEL_UPDATE_SUITE@ main" > "$root/etc/apt/sources.list.d/virtnet-kernel-update.list"
-chroot "$root" apt-get update -q
-chroot "$root" apt-get install -q -y --download-only --no-install-recommends \\
-    -o Dir::Cache::Archives=/root/kernel-update/ @KERNEL_UPDATE_PACKAGES@
-rm -f "$root/etc/apt/sources.list.d/virtnet-kernel-update.list"
-chroot "$root" apt-get update -q
-"""
-
-
-def kernel_update(spec: dict) -> tuple[list[str], str, str]:
-    """(packages, download script, README) of an image's kernel-update material."""
-    ku = spec.get("kernel_update")
-    if not ku:
-        return KERNEL_UPDATE_PACKAGES, KERNEL_UPDATE_DOWNLOAD, KERNEL_UPDATE_README
-    script = KERNEL_UPDATE_DOWNLOAD_FROM.replace("@MIRROR@", MIRROR).replace("@KERNEL_UPDATE_SUITE@", ku["suite"])
-    readme = KERNEL_UPDATE_README.replace(
-        "a second kernel flavour (linux-image-cloud-amd64,\nlinux-headers-cloud-amd64",
-        "a second kernel (%s from %s,\n%s" % (
-            ku["packages"][0].split("/")[0], ku["suite"], ku["packages"][1].split("/")[0]))
-    return ku["packages"], script, readme
-
-
 def recipe(name: str, pubkey: str) -> dict:
     spec = IMAGES[name]
     suite = spec["suite"]
-    ku_packages, ku_download, ku_readme = kernel_update(spec)
     subst = {
         "@INITRAMFS_CONF@": INITRAMFS_CONF,
         "@INITRAMFS_MODULES@": " ".join(INITRAMFS_MODULES),
@@ -349,9 +313,8 @@ def recipe(name: str, pubkey: str) -> dict:
         "@PUBKEY@": pubkey.strip(),
         "@MASK_UNITS@": " ".join(MASK_UNITS),
         "@BLACKLIST_MODULES@": " ".join(BLACKLIST_MODULES),
-        "@KERNEL_UPDATE_DOWNLOAD@": ku_download,
-        "@KERNEL_UPDATE_PACKAGES@": " ".join(ku_packages),
-        "@KERNEL_UPDATE_README@": ku_readme,
+        "@KERNEL_UPDATE_PACKAGES@": " ".join(KERNEL_UPDATE_PACKAGES),
+        "@KERNEL_UPDATE_README@": KERNEL_UPDATE_README,
     }
     hooks = {"essential": ESSENTIAL_HOOK, "customize": CUSTOMIZE_HOOK}
     for k, text in hooks.items():
@@ -359,8 +322,6 @@ def recipe(name: str, pubkey: str) -> dict:
             text = text.replace(a, b)
         hooks[k] = text
     extra = {"apt_options": spec["apt_options"]} if spec.get("apt_options") else {}
-    if spec.get("kernel_update"):
-        extra["kernel_update_suite"] = spec["kernel_update"]["suite"]
     return {
         **extra,
         "format": 1,
@@ -373,7 +334,7 @@ def recipe(name: str, pubkey: str) -> dict:
             f"deb {SECURITY} {suite}-security main",
         ],
         "packages": PACKAGES,
-        "kernel_update_packages": ku_packages,
+        "kernel_update_packages": KERNEL_UPDATE_PACKAGES,
         "initramfs_modules": INITRAMFS_MODULES,
         "dpkg_excludes": DPKG_EXCLUDES,
         "disk_slack_mib": DISK_SLACK_MIB,
