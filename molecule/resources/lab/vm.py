@@ -4,7 +4,8 @@
 CLI (also usable as a library: up(), down(), down_all(), replug(), migrate(),
 ssh(), status(), instance()):
 
-    vm.py up NAME [--image debian12|debian13] [--memory 768] [--state-dir DIR]
+    vm.py up NAME [--image IMAGE] [--memory 768] [--state-dir DIR]
+        IMAGE: debian12, debian13, debian14 (image.py IMAGES), or IMAGE-converged
     vm.py down NAME | --all [--state-dir DIR]
     vm.py replug NAME [--no-wait-guest] [--state-dir DIR]
     vm.py migrate NAME [--primary-name N] [--no-probe] [--cancel-at STATE] [--fault dest-start]
@@ -55,7 +56,7 @@ import image as lab_image  # noqa: E402
 
 FAILOVER_MAC = "52:54:00:00:0f:01"
 # VIRTNET_LAB_QEMU: another QEMU binary (or a wrapper that execs one), e.g.
-# to compare QEMU versions in bench/bench_migration_soak.py.
+# to compare QEMU versions in bench/bench_migration.py.
 QEMU = os.environ.get("VIRTNET_LAB_QEMU") or "qemu-system-x86_64"
 # QEMU before 9.0 loses guest writes when it live-migrates a TCG guest: its
 # dirty-bitmap sync clears dirty bits without resetting the TCG TLB's
@@ -335,8 +336,8 @@ def qemu_command(d: Path, overlay: Path, serial: Path, port: int, memory: int,
 # the kmod role and then save its disk (`vm.py save`) as a qcow2 overlay of
 # the base image, keyed by the base image and a hash of everything that
 # decides the converged state (roles/, plugins/, playbooks/).  Scenarios
-# whose subject is not the first install (drift, hotplug, remove, fleet,
-# rename_disabled) boot `IMAGE-converged`: the same state without another
+# whose subject is not the first install (drift, hotplug, migration, remove,
+# fleet, rename_disabled) boot `IMAGE-converged`: the same state without another
 # 5-minute DKMS build + initramfs + reboot under TCG.  Their converge still
 # runs the real rollout (which must then change no DKMS build).  Without a
 # snapshot for this code they boot the base image and converge from scratch.
