@@ -20,7 +20,7 @@ import struct
 import subprocess
 import zlib
 
-from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import text_options
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import read_managed_file, text_options
 from ansible_collections.virtnet.failover.plugins.module_utils.kmod_dkms import (  # noqa: F401 (find_ko re-exported)
     KO_SUFFIXES,
     find_ko,
@@ -493,12 +493,10 @@ def boot_kernels(boot_dir='/boot'):
 
 
 def read_modprobe_conf(path):
-    """Content of a modprobe.d file and its 'options' lines parsed as modprobe
-    reads them (modprobe_policy.text_options: a bare parameter is None)."""
-    res = dict(path=path, exists=os.path.isfile(path), content=None, options={})
-    if not res['exists']:
-        return res
-    with open(path, 'r', encoding='utf-8', errors='replace') as f:
-        res['content'] = f.read()
-    res['options'] = text_options(res['content'])
+    """A modprobe.d file as modprobe_policy.read_managed_file() reads it (path,
+    exists, type, uid, gid, mode, exact content, error) and its 'options' lines
+    parsed as modprobe reads them (modprobe_policy.text_options: a bare
+    parameter is None)."""
+    res = read_managed_file(path)
+    res['options'] = text_options(res['content']) if res['content'] is not None else {}
     return res

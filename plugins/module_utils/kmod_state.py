@@ -47,6 +47,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy i
     MODPROBE_DIRS,
     boot_options,
     modprobe_file_items,
+    wanted_content,
 )
 
 MODULES_DIR = '/lib/modules'
@@ -238,8 +239,10 @@ def gather_state(p, get_bin_path, run_command, paths=None):
 
     modprobe = read_modprobe_conf(p['modprobe_conf']) if p['modprobe_conf'] else None
     if modprobe is not None:
+        # the file the kmod role writes for the wanted (else the installed) DKMS version, judged as drift judges it
         modprobe['drift'] = [] if p['slave_rename_ok'] is None else modprobe_file_items(
-            p['modprobe_conf'], modname, p['slave_rename_ok'], None, modprobe)
+            p['modprobe_conf'], wanted_content(modname, p['slave_rename_ok'], name,
+                                               pick_version(versions, wanted, running)), modprobe)
 
     nbk = kernels.get(nb) if nb else None
     nb_installed = (nbk['dkms_state'] == 'installed') if nbk else None

@@ -196,8 +196,8 @@ def verify_problems(state, p, leftovers):
                     % (loaded.get('srcversion'), dkms_mod.get('srcversion') or 'none'))
         if loaded['patched'] and loaded.get('slave_rename_ok') != wanted:
             problem('slave_rename_ok', 'slave_rename_ok is %s, wanted %s' % (loaded.get('slave_rename_ok'), wanted))
-        if (state.get('modprobe_conf') or {}).get('drift'):
-            problem('modprobe_file', '%s does not set slave_rename_ok=%d' % (p['modprobe_conf'], int(wanted)))
+        for found in (state.get('modprobe_conf') or {}).get('drift') or []:  # modprobe_policy.modprobe_file_items
+            problem('modprobe_file', found['message'])
         if p['initramfs'] and ird.get('exists') and not ird.get('patched'):
             problem('initramfs', 'the initramfs of %s does not carry the DKMS module (%s)'
                     % (running, ird.get('member') or 'no failover.ko'))

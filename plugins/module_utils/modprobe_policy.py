@@ -6,8 +6,13 @@
 Two drift kinds come from here (failover_drift reports them, the kmod role's
 verify asserts on the first through kmod_info):
 
-- ``modprobe_file``: the file the kmod role writes is missing, differs from
-  the wanted content, or its ``slave_rename_ok`` is not the wanted value;
+- ``modprobe_file``: the file the kmod role writes is not exactly what the
+  role would write there (managed_file_mismatch(), the one verdict the role's
+  plan also reads, kmod_plan's ``modprobe_current``): missing, not a regular
+  file, other content (a byte of difference is enough: another spelling of
+  the same value, a comment, spacing, another module's options), or another
+  owner or mode.  The role owns the file and rewrites it on any difference,
+  so a host whose file differs is not converged;
 - ``modprobe_bad_option``: an ``options <module> ...`` line anywhere in the
   configuration modprobe reads, or a ``<module>.<parameter>`` word of the
   kernel command line, gives a parameter the module ignores at load time:
@@ -49,6 +54,11 @@ ROLLOUT = "run the virtnet.failover.rollout playbook for this host"
 CMDLINE = "/proc/cmdline"
 
 
+# The owner and mode of the file the kmod role writes (its copy task: root:root 0644).
+FILE_OWNER = (0, 0)
+FILE_MODE = 0o644
+
+
 def modprobe_file_content(module, slave_rename_ok, dkms_name, dkms_version):
     """The content of the modprobe.d file the kmod role writes."""
     return (
@@ -59,44 +69,121 @@ def modprobe_file_content(module, slave_rename_ok, dkms_name, dkms_version):
         % (module, dkms_name, dkms_version, RENAME_PARAM, module, RENAME_PARAM, int(bool(slave_rename_ok))))
 
 
+def wanted_content(module, slave_rename_ok, dkms_name, dkms_version):
+    """modprobe_file_content(), or None when it cannot be told (no wanted value or no DKMS version)."""
+    if slave_rename_ok is None or not dkms_version:
+        return None
+    return modprobe_file_content(module, slave_rename_ok, dkms_name, dkms_version)
+
+
 def drift_item(kind, subject, expected, actual, message, remedy):
     """One drift item, the shape failover_drift returns."""
     return {"kind": kind, "subject": subject, "expected": expected, "actual": actual,
             "message": message, "remedy": remedy}
 
 
-def modprobe_file_items(path, module, wanted, content, modprobe):
-    """Drift of the file the kmod role writes (kind ``modprobe_file``).
+def read_managed_file(path):
+    """What managed_file_mismatch() judges of ``path``: ``type`` (file, link,
+    other; None when missing), ``uid``, ``gid``, ``mode`` (of the path itself,
+    a link not followed), ``content`` (the exact text, line ends kept; None
+    when not a readable regular file) and ``error``; ``exists``: a regular
+    file, a link to one too."""
+    res = dict(path=path, exists=os.path.isfile(path), type=None, uid=None, gid=None, mode=None, content=None,
+               error=None)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return res
+    except OSError as exc:
+        res.update(type='other', error=exc.strerror or str(exc))
+        return res
+    res.update(uid=st.st_uid, gid=st.st_gid, mode=stat.S_IMODE(st.st_mode),
+               type='file' if stat.S_ISREG(st.st_mode) else 'link' if stat.S_ISLNK(st.st_mode) else 'other')
+    if res['exists']:
+        try:
+            with open(path, 'r', encoding='utf-8', errors='replace', newline='') as fh:
+                res['content'] = fh.read()
+        except OSError as exc:
+            res['error'] = exc.strerror or str(exc)
+    return res
 
-    ``modprobe`` is kmod_files.read_modprobe_conf(path); ``content`` the exact
-    wanted content (None: only ``slave_rename_ok`` is compared with
-    ``wanted``; ``wanted`` None: not compared)."""
-    remedy = "%s (the kmod role writes %s)" % (ROLLOUT, path)
-    if not modprobe["exists"]:
+
+def managed_file_mismatch(observed, content):
+    """THE verdict on the file the kmod role writes: why ``observed``
+    (read_managed_file()) is not what the role would write, as a list of
+    short reasons; empty when the role would change nothing.  ``content``:
+    the exact text the role writes (wanted_content()), None when it is not
+    known (then only the file's presence, type, owner and mode are judged).
+
+    failover_drift (kind ``modprobe_file``), the role's verify (kmod_info's
+    ``modprobe_conf.drift``) and the role's plan (kmod_plan's
+    ``modprobe_current``, on which the role rewrites the file) all read it,
+    so a host the drift check finds clean is one the role leaves alone, and
+    the reverse.  Exact bytes, on purpose: the role owns the file, and a
+    value the kernel takes the same (``yes`` for ``1``) is still a hand
+    edit the next run overwrites."""
+    if observed['type'] is None:
+        return ['missing']
+    if observed['type'] != 'file':
+        return ['a symbolic link, not a regular file' if observed['type'] == 'link' else 'not a regular file']
+    if observed['error']:
+        return ['unreadable: %s' % observed['error']]
+    out = []
+    if content is not None and observed['content'] != content:
+        out.append('other content')
+    if (observed['uid'], observed['gid']) != FILE_OWNER:
+        out.append('owner %d:%d, not %d:%d' % ((observed['uid'], observed['gid']) + FILE_OWNER))
+    if observed['mode'] != FILE_MODE:
+        out.append('mode %04o, not %04o' % (observed['mode'], FILE_MODE))
+    return out
+
+
+def _lines(text):
+    """The lines of ``text``, each with its '\\n' (the last one without, when the text does not end in one)."""
+    parts = text.split('\n')
+    return [part + '\n' for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def first_difference(actual, wanted):
+    """Where the text ``actual`` first differs from ``wanted``, for people (1-based line numbers)."""
+    have, want = _lines(actual), _lines(wanted)
+    for number, (a, w) in enumerate(zip(have, want), 1):
+        if a == w:
+            continue
+        a_body, w_body = a.rstrip('\r\n'), w.rstrip('\r\n')
+        if a_body == w_body:
+            return 'line %d ends in %r, the role writes %r' % (number, a[len(a_body):], w[len(w_body):])
+        return 'line %d is %r, the role writes %r' % (number, a_body, w_body)
+    if len(have) > len(want):
+        return 'line %d is extra: %r' % (len(want) + 1, have[len(want)].rstrip('\r\n'))
+    if len(have) < len(want):
+        return 'line %d is missing: %r' % (len(have) + 1, want[len(have)].rstrip('\r\n'))
+    return 'no difference'
+
+
+def modprobe_file_items(path, content, observed):
+    """Drift of the file the kmod role writes (kind ``modprobe_file``): one
+    item when managed_file_mismatch() finds a reason.  ``observed``:
+    read_managed_file(path) (kmod_files.read_modprobe_conf() gives it);
+    ``content``: wanted_content(), or None when not known."""
+    why = managed_file_mismatch(observed, content)
+    if not why:
+        return []
+    remedy = ("%s: the kmod role owns %s and writes it again (root:root %04o, local changes are overwritten), "
+              "then rebuilds the initramfs" % (ROLLOUT, path, FILE_MODE))
+    if why == ['missing']:
         return [drift_item("modprobe_file", path, "present", "missing",
                            "%s is missing: the module loads with its built-in default at the next boot" % path,
                            remedy)]
-    if content is not None:
-        if modprobe["content"].rstrip("\n") != content.rstrip("\n"):
-            return [drift_item("modprobe_file", path, content.rstrip("\n"), modprobe["content"].rstrip("\n"),
-                               "%s differs from the policy content" % path, remedy)]
-        return []
-    if wanted is None:
-        return []
-    opts = modprobe["options"].get(module.replace("-", "_"), {})
-    if RENAME_PARAM in opts and opts[RENAME_PARAM] is None:
-        raw, shown = "", RENAME_PARAM  # a bare name: the kernel sets the bool to true
-        value = param_bool(None, given=False)
+    expected = content if content is not None else "a regular file, root:root %04o" % FILE_MODE
+    if 'other content' in why:
+        actual = observed['content']
+        detail = first_difference(observed['content'], content)
+        why = [w if w != 'other content' else 'other content (%s)' % detail for w in why]
     else:
-        raw = opts.get(RENAME_PARAM)
-        shown = "%s=%s" % (RENAME_PARAM, raw) if raw is not None else "no %s option" % RENAME_PARAM
-        value = param_bool(raw) if raw is not None else None
-    if value != wanted:
-        return [drift_item("modprobe_file", path, "options %s %s=%d" % (module, RENAME_PARAM, int(wanted)), shown,
-                           "%s sets %s=%s, the policy wants %d" % (path, RENAME_PARAM,
-                                                                   raw if raw is not None else "nothing",
-                                                                   int(wanted)), remedy)]
-    return []
+        actual = "; ".join(why)
+    return [drift_item("modprobe_file", path, expected, actual,
+                       "%s is not the file the kmod role writes: %s" % (path, "; ".join(why)), remedy)]
 
 
 def config_files(dirs=MODPROBE_DIRS):
@@ -314,15 +401,7 @@ def boot_param_items(options, module, wanted, modprobe_file):
          "remove the option from %s (the kmod role writes %s in %s)" % (winner["path"], RENAME_PARAM, modprobe_file)))]
 
 
-def file_is_current(path, content, uid=0, gid=0, mode=0o644):
-    """Whether ``path`` is already the file the kmod role writes: a regular
-    file (not a link) with exactly ``content``, owned by ``uid``:``gid`` with
-    ``mode``.  False when it cannot be read."""
-    try:
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (uid, gid, mode):
-            return False
-        with open(path, 'rb') as f:
-            return f.read() == content.encode('utf-8')
-    except OSError:
-        return False
+def file_is_current(path, content):
+    """Whether ``path`` is already the file the kmod role writes with
+    ``content`` (managed_file_mismatch() finds nothing): the role's plan."""
+    return not managed_file_mismatch(read_managed_file(path), content)

@@ -25,8 +25,12 @@ description:
   - C(module_not_patched) - the loaded C(failover) module is not the patched one, or its C(srcversion)
     differs from the DKMS build for the running kernel (for example a reboot is pending).
   - C(param_value) - the run-time value of C(slave_rename_ok) differs from O(slave_rename_ok).
-  - C(modprobe_file) - O(modprobe_file) is missing, its content differs from O(modprobe_content), or its
-    C(options failover slave_rename_ok=) differs from O(slave_rename_ok).
+  - C(modprobe_file) - O(modprobe_file) is not exactly the file the C(virtnet.failover.kmod) role writes there
+    (the role's plan reads the same verdict, so the rollout rewrites such a file) - it is missing, not a regular
+    file (a symbolic link), its content differs by any byte from O(modprobe_content) (by default the role's
+    content for O(dkms_name), O(dkms_version) and O(slave_rename_ok), so also another spelling of the same value
+    such as C(yes) for C(1), a comment, spacing, a missing final newline or another module's options), or it is
+    not owned by root with mode 0644. The message names the first different line.
   - C(modprobe_bad_option) - an C(options MODULE) line in any modprobe.d file modprobe reads
     (C(*.conf) in C(/etc/modprobe.d), C(/run/modprobe.d), C(/usr/local/lib/modprobe.d), C(/lib/modprobe.d),
     C(/usr/lib/modprobe.d); a file name in an earlier directory hides the same name in later ones) gives a
@@ -82,7 +86,7 @@ options:
     default: failover
   slave_rename_ok:
     description:
-      - Wanted value of the C(slave_rename_ok) parameter, checked at run time (C(param_value)), in
+      - Wanted value of the C(slave_rename_ok) parameter, checked at run time (C(param_value)), in the content of
         O(modprobe_file) (C(modprobe_file)) and in what the module gets at its next load (C(boot_param)). Null
         skips these checks.
     type: bool
@@ -92,8 +96,11 @@ options:
     default: /etc/modprobe.d/virtnet-failover.conf
   modprobe_content:
     description:
-      - Exact wanted content of O(modprobe_file) (a missing final newline is ignored). When not set only the
-        C(slave_rename_ok) option of the file is compared with O(slave_rename_ok).
+      - Exact wanted content of O(modprobe_file), compared byte for byte (a missing final newline is a
+        difference).
+      - When not set, the content the C(virtnet.failover.kmod) role writes for O(dkms_name), O(dkms_version)
+        (else the DKMS version found) and O(slave_rename_ok). Without a value for O(slave_rename_ok), or without
+        any DKMS version, the content is not compared; the file's presence, owner and mode still are.
     type: str
   check_initramfs:
     description: Look for the module inside the next-boot kernel's initramfs (the slowest check, under a second).
@@ -314,6 +321,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy i
     boot_param_items,
     drift_item,
     modprobe_file_items,
+    wanted_content,
 )
 
 KINDS = KIND_ORDER
@@ -397,8 +405,11 @@ def evaluate(params, facts, groups):
             % (ROLLOUT, int(wanted), modname)))
 
     if facts["modprobe"] is not None:
-        items.extend(modprobe_file_items(params["modprobe_file"], modname, params["slave_rename_ok"],
-                                         params["modprobe_content"], facts["modprobe"]))
+        # the exact file the kmod role would write (the rollout's DKMS version, else the one found)
+        content = params["modprobe_content"]
+        if content is None:
+            content = wanted_content(modname, wanted, name, version)
+        items.extend(modprobe_file_items(params["modprobe_file"], content, facts["modprobe"]))
     if facts.get("modprobe_options"):
         items.extend(bad_option_items(facts["modprobe_options"], modname, params["modprobe_file"]))
         items.extend(boot_param_items(facts["modprobe_options"], modname, params["slave_rename_ok"],

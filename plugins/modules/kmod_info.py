@@ -67,9 +67,10 @@ options:
   slave_rename_ok:
     description:
       - Wanted value of C(slave_rename_ok) in O(modprobe_conf). When set, RV(modprobe_conf.drift) lists how the
-        file differs (missing, or its C(options MODULE slave_rename_ok=) is not this value as the kernel's
-        C(kstrtobool) reads it), with the same verdict as the C(modprobe_file) kind of
-        M(virtnet.failover.failover_drift).
+        file differs from the one the C(virtnet.failover.kmod) role writes for O(dkms_name), O(dkms_version) (else
+        the DKMS version installed for the running kernel, else the newest) and this value - missing, not a regular
+        file, any byte of other content, or not root:root 0644 - with the same verdict as the C(modprobe_file) kind
+        of M(virtnet.failover.failover_drift).
     type: bool
   dkms_status_source:
     description:
@@ -245,14 +246,18 @@ kernels:
           error, seconds, patched (srcversion equals the installed DKMS module; null when unknown).
       type: dict
 modprobe_conf:
-  description: "O(modprobe_conf) read: path, exists, content, options (module -> param -> value). Null without O(modprobe_conf)."
+  description:
+    - "O(modprobe_conf) read: path, exists, type (file, link, other; null when missing), uid, gid, mode (an int),
+      content (exact, line ends kept), error (why a file could not be read), options (module -> param -> value).
+      Null without O(modprobe_conf)."
   returned: always
   type: dict
   contains:
     drift:
       description:
         - Drift items (kind C(modprobe_file), the keys of RV(virtnet.failover.failover_drift#module:drift)) of
-          the file against O(slave_rename_ok); empty when it matches or O(slave_rename_ok) is not set.
+          the file against the one the kmod role writes (O(slave_rename_ok)); empty when it matches or
+          O(slave_rename_ok) is not set.
       type: list
       elements: dict
 summary:

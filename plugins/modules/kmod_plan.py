@@ -205,8 +205,10 @@ modprobe_content:
   type: str
 modprobe_current:
   description:
-    - O(modprobe_conf) is already the file the policy wants (RV(modprobe_content), a regular file owned by root
-      with mode 0644), so writing it would change nothing (O(state=present); null otherwise).
+    - O(modprobe_conf) is already the file the policy wants (RV(modprobe_content) byte for byte, a regular file
+      owned by root with mode 0644), so writing it would change nothing (O(state=present); null otherwise). The
+      same verdict as the C(modprobe_file) kind of M(virtnet.failover.failover_drift) - the role rewrites the file
+      exactly when the drift check reports it.
   returned: O(phase=preflight)
   type: bool
 dkms_actions:

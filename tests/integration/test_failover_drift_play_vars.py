@@ -15,6 +15,8 @@ import sys
 
 import pytest
 
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import modprobe_file_content
+from ansible_collections.virtnet.failover.plugins.plugin_utils.dkms_identity import read_identity
 from ansible_env import ANSIBLE_PLAYBOOK, collections_path, playbook_env
 from netns_lab import NetnsLab
 
@@ -44,7 +46,10 @@ def results(tmp_path_factory):
     try:
         lab.add_group("enp1s0", "eth1", "eth2")
         modprobe = tmp / "virtnet-failover.conf"
-        modprobe.write_text("options failover slave_rename_ok=1\n")
+        # the file the kmod role writes for slave_rename_ok true and the DKMS identity the play variables default to
+        identity = read_identity()
+        modprobe.write_text(modprobe_file_content("failover", True, identity["name"], identity["version"]))
+        modprobe.chmod(0o644)
         textfile_dir = tmp / "textfile"
         textfile_dir.mkdir()
         out = tmp / "results.json"

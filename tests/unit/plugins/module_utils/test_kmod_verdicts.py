@@ -226,10 +226,11 @@ def test_verify_present_ok():
 def test_verify_present_problems_each_named():
     s = good_present()
     s['loaded'].update(slave_rename_ok=False)
-    s['modprobe_conf']['drift'] = [{'kind': 'modprobe_file'}]
+    s['modprobe_conf']['drift'] = [{'kind': 'modprobe_file', 'message': 'F is not the file the kmod role writes'}]
     s['kernels'][RUN]['initramfs'] = ird(patched=False, member=None)
     items, pending = kv.verify_problems(s, p(), [])
     assert kinds(items) == ['slave_rename_ok', 'modprobe_file', 'initramfs'] and not pending
+    assert items[1]['msg'] == 'F is not the file the kmod role writes'  # the drift item's message
     assert items[2]['msg'].endswith('(no failover.ko)')
     assert kinds(kv.verify_problems(s, p(initramfs=False), [])[0]) == ['slave_rename_ok', 'modprobe_file']
 

@@ -77,20 +77,58 @@ def test_bad_option_items(tmp_path):
     assert all(set(i) == {'kind', 'subject', 'expected', 'actual', 'message', 'remedy'} for i in items)
 
 
+def observed(content, exists=True, type_='file', uid=0, gid=0, mode=0o644, error=None):
+    """A read_managed_file() result without a file."""
+    if not exists:
+        return dict(path='x', exists=False, type=None, uid=None, gid=None, mode=None, content=None, error=None)
+    return dict(path='x', exists=True, type=type_, uid=uid, gid=gid, mode=mode, content=content, error=error)
+
+
+def test_managed_file_mismatch_is_exact():
+    want = mp.modprobe_file_content('failover', True, 'virtnet-failover', '1.0')
+    assert mp.managed_file_mismatch(observed(want), want) == []
+    assert mp.managed_file_mismatch(observed(None, exists=False), want) == ['missing']
+    assert mp.managed_file_mismatch(observed(want, type_='link'), want) == ['a symbolic link, not a regular file']
+    assert mp.managed_file_mismatch(observed(None, error='Permission denied'), want) == [
+        'unreadable: Permission denied']
+    # the kernel reads yes as 1, the role still writes 1: a difference
+    assert mp.managed_file_mismatch(observed(want.replace('ok=1\n', 'ok=yes\n')), want) == ['other content']
+    assert mp.managed_file_mismatch(observed(want.rstrip('\n')), want) == ['other content']
+    assert mp.managed_file_mismatch(observed(want, uid=1000, mode=0o600), want) == [
+        'owner 1000:0, not 0:0', 'mode 0600, not 0644']
+    # content not known: presence, type, owner and mode only
+    assert mp.managed_file_mismatch(observed('anything'), None) == []
+    assert mp.managed_file_mismatch(observed('anything', mode=0o666), None) == ['mode 0666, not 0644']
+
+
+def test_wanted_content_needs_a_value_and_a_version():
+    assert mp.wanted_content('failover', True, 'virtnet-failover', '1.0') == mp.modprobe_file_content(
+        'failover', True, 'virtnet-failover', '1.0')
+    assert mp.wanted_content('failover', None, 'virtnet-failover', '1.0') is None
+    assert mp.wanted_content('failover', False, 'virtnet-failover', None) is None
+
+
 def test_modprobe_file_items_verdicts():
     path = '/etc/modprobe.d/virtnet-failover.conf'
-    missing = dict(exists=False, content=None, options={})
-    assert [i['actual'] for i in mp.modprobe_file_items(path, 'failover', True, None, missing)] == ['missing']
-    have = dict(exists=True, content='options failover slave_rename_ok=yes\n',
-                options={'failover': {'slave_rename_ok': 'yes'}})
-    assert mp.modprobe_file_items(path, 'failover', True, None, have) == []
-    assert [i['expected'] for i in mp.modprobe_file_items(path, 'failover', False, None, have)] == [
-        'options failover slave_rename_ok=0']
-    assert mp.modprobe_file_items(path, 'failover', None, None, have) == []
-    assert len(mp.modprobe_file_items(path, 'failover', True, 'options failover slave_rename_ok=1', have)) == 1
-    none = dict(exists=True, content='# empty\n', options={})
-    assert [i['actual'] for i in mp.modprobe_file_items(path, 'failover', True, None, none)] == [
-        'no slave_rename_ok option']
+    want = mp.modprobe_file_content('failover', True, 'virtnet-failover', '1.0')
+    items = mp.modprobe_file_items(path, want, observed(None, exists=False))
+    assert [(i['kind'], i['subject'], i['actual']) for i in items] == [('modprobe_file', path, 'missing')]
+    assert mp.modprobe_file_items(path, want, observed(want)) == []
+    yes = want.replace('slave_rename_ok=1\n', 'slave_rename_ok=yes\n')
+    items = mp.modprobe_file_items(path, want, observed(yes))
+    assert [(i['expected'], i['actual']) for i in items] == [(want, yes)]
+    assert items[0]['message'] == ("%s is not the file the kmod role writes: other content (line 4 is "
+                                   "'options failover slave_rename_ok=yes', the role writes "
+                                   "'options failover slave_rename_ok=1')" % path)
+    assert 'rollout' in items[0]['remedy'] and 'rewrite' not in items[0]['remedy']
+    assert 'writes it again' in items[0]['remedy'] and 'initramfs' in items[0]['remedy']
+    items = mp.modprobe_file_items(path, want, observed(want.rstrip('\n')))
+    assert items[0]['message'].endswith("other content (line 4 ends in '', the role writes '\\n')")
+    items = mp.modprobe_file_items(path, want, observed(want + 'options virtio_net napi_tx=1\n'))
+    assert items[0]['message'].endswith("other content (line 5 is extra: 'options virtio_net napi_tx=1')")
+    items = mp.modprobe_file_items(path, want, observed(want, mode=0o600))
+    assert [(i['expected'], i['actual']) for i in items] == [(want, 'mode 0600, not 0644')]
+    assert mp.modprobe_file_items(path, None, observed('# empty\n')) == []
 
 
 def test_modprobe_file_content_is_what_the_kernel_reads_as_the_wanted_value(tmp_path):
@@ -101,41 +139,42 @@ def test_modprobe_file_content_is_what_the_kernel_reads_as_the_wanted_value(tmp_
         assert text.startswith('# Managed by virtnet.failover.kmod') and text.endswith('slave_rename_ok=%d\n' % int(wanted))
         assert '(virtnet-failover 1.2.3, DKMS)' in text
         path.write_text(text)
+        path.chmod(0o644)
         read = read_modprobe_conf(str(path))
         assert read['options'] == {'failover': {'slave_rename_ok': str(int(wanted))}}
-        # the role's file passes the drift check, the exact-content one included
-        assert mp.modprobe_file_items(str(path), 'failover', wanted, None, read) == []
-        assert mp.modprobe_file_items(str(path), 'failover', wanted, text, read) == []
-        assert len(mp.modprobe_file_items(str(path), 'failover', not wanted, None, read)) == 1
+        assert mp.param_bool(read['options']['failover']['slave_rename_ok']) is wanted
+        if (read['uid'], read['gid']) == mp.FILE_OWNER:  # the unit tests run as root
+            assert mp.modprobe_file_items(str(path), text, read) == []
+        other = mp.modprobe_file_content('failover', not wanted, 'virtnet-failover', '1.2.3')
+        assert len(mp.modprobe_file_items(str(path), other, read)) == 1
 
 
-def test_bare_slave_rename_ok_means_true_as_the_kernel_reads_it(tmp_path):
+def test_read_managed_file_keeps_the_exact_bytes(tmp_path):
     from ansible_collections.virtnet.failover.plugins.module_utils.kmod_files import read_modprobe_conf
     path = tmp_path / 'virtnet-failover.conf'
-    path.write_text('options failover slave_rename_ok\n')
+    path.write_bytes(b'options failover slave_rename_ok\r\n')
     read = read_modprobe_conf(str(path))
-    assert read['options'] == {'failover': {'slave_rename_ok': None}}
-    assert mp.modprobe_file_items(str(path), 'failover', True, None, read) == []
-    items = mp.modprobe_file_items(str(path), 'failover', False, None, read)
-    assert [(i['expected'], i['actual']) for i in items] == [('options failover slave_rename_ok=0', 'slave_rename_ok')]
-    # a later line overrides an earlier one, as the kernel applies them in order
-    path.write_text('options failover slave_rename_ok=0\noptions failover slave_rename_ok=1\n')
-    assert mp.modprobe_file_items(str(path), 'failover', True, None, read_modprobe_conf(str(path))) == []
+    assert read['content'] == 'options failover slave_rename_ok\r\n'  # CRLF kept: the role writes LF
+    assert read['options'] == {'failover': {'slave_rename_ok': None}}  # a bare name (the kernel sets true)
+    assert read['type'] == 'file' and read['mode'] == path.stat().st_mode & 0o7777
+    assert read_modprobe_conf(str(tmp_path / 'none.conf'))['type'] is None
 
 
-def test_file_is_current_needs_content_owner_mode_and_a_regular_file(tmp_path):
+def test_file_is_current_needs_content_owner_mode_and_a_regular_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(mp, 'FILE_OWNER', (os.getuid(), os.getgid()))
     content = mp.modprobe_file_content('failover', True, 'virtnet-failover', '1.0')
     path = tmp_path / 'virtnet-failover.conf'
-    me = dict(uid=os.getuid(), gid=os.getgid())
-    assert not mp.file_is_current(str(path), content, **me)  # missing
+    assert not mp.file_is_current(str(path), content)  # missing
     path.write_text(content)
     path.chmod(0o644)
-    assert mp.file_is_current(str(path), content, **me)
-    assert not mp.file_is_current(str(path), content.replace('=1', '=0'), **me)  # other content
-    assert not mp.file_is_current(str(path), content, uid=me['uid'] + 1, gid=me['gid'])  # other owner
+    assert mp.file_is_current(str(path), content)
+    assert not mp.file_is_current(str(path), content.replace('=1', '=0'))  # other content
+    monkeypatch.setattr(mp, 'FILE_OWNER', (os.getuid() + 1, os.getgid()))
+    assert not mp.file_is_current(str(path), content)  # other owner
+    monkeypatch.setattr(mp, 'FILE_OWNER', (os.getuid(), os.getgid()))
     path.chmod(0o664)
-    assert not mp.file_is_current(str(path), content, **me)  # other mode
+    assert not mp.file_is_current(str(path), content)  # other mode
     path.chmod(0o644)
     link = tmp_path / 'link.conf'
     link.symlink_to(path)
-    assert not mp.file_is_current(str(link), content, **me)  # a link is replaced by a file
+    assert not mp.file_is_current(str(link), content)  # a link is replaced by a file

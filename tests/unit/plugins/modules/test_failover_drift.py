@@ -21,7 +21,7 @@ import struct
 import pytest
 
 from ansible_collections.virtnet.failover.plugins.modules import failover_drift as fd
-from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import MODPROBE_DIRS
+from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy import MODPROBE_DIRS, modprobe_file_content
 from module_run import run_main
 
 K1 = "6.1.0-56-amd64"
@@ -64,6 +64,11 @@ def newc(entries):
     return bytes(out)
 
 
+def role_file(slave_rename_ok, version="1.0.0"):
+    """The modprobe.d file the kmod role writes on this fake host."""
+    return modprobe_file_content("failover", slave_rename_ok, "virtnet-failover", version)
+
+
 def write(path, data, mode=0o644):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb" if isinstance(data, bytes) else "w") as fh:
@@ -85,7 +90,7 @@ class Host:
         self.set_next(K1)
         self.initramfs(K1, SRC_PATCHED, "usr/lib/modules/%s/updates/dkms/failover.ko" % K1)
         self.load(SRC_PATCHED, patched=True, rename_ok="Y")
-        write(self.modprobe, "# Managed by Ansible (virtnet.failover.kmod)\noptions failover slave_rename_ok=1\n")
+        write(self.modprobe, role_file(True))  # as the kmod role writes it (root:root 0644, the tests run as root)
         write(self.p("/etc/os-release"), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
 
     def p(self, path):
@@ -220,9 +225,13 @@ def test_modprobe_file_deleted(host):
 def test_modprobe_file_wrong_value_and_exact_content(host):
     write(host.modprobe, "options failover slave_rename_ok=0\n")
     items, _facts = drift(host)
-    assert kinds(items) == ["modprobe_file"] and items[0]["actual"] == "slave_rename_ok=0"
-    items, _facts = drift(host, modprobe_content="options failover slave_rename_ok=0")
+    assert kinds(items) == ["modprobe_file"] and items[0]["actual"] == "options failover slave_rename_ok=0\n"
+    assert items[0]["expected"] == role_file(True)
+    items, _facts = drift(host, modprobe_content="options failover slave_rename_ok=0\n")
     assert items == []
+    # exact, byte for byte: a missing final newline is a difference too
+    items, _facts = drift(host, modprobe_content="options failover slave_rename_ok=0")
+    assert kinds(items) == ["modprobe_file"]
     items, _facts = drift(host, modprobe_content="options failover slave_rename_ok=1\n")
     assert kinds(items) == ["modprobe_file"]
     # no role file to judge: the value the module gets at boot still comes from that file, and is not the policy's
@@ -247,18 +256,19 @@ def test_modprobe_file_wrong_value_and_exact_content(host):
     ("ro", ("zz-local.conf", "1"), "1", []),
     ("ro", ("aa-local.conf", "0"), "1", []),
     # the role's file itself is modprobe_file's business, also when the command line repeats its wrong value
-    ("ro", None, "0", [("modprobe_file", "virtnet-failover.conf", "slave_rename_ok=0")]),
-    ("ro failover.slave_rename_ok=0", None, "0", [("modprobe_file", "virtnet-failover.conf", "slave_rename_ok=0"),
+    ("ro", None, "0", [("modprobe_file", "virtnet-failover.conf", "options failover slave_rename_ok=0")]),
+    ("ro failover.slave_rename_ok=0", None, "0", [("modprobe_file", "virtnet-failover.conf",
+                                                   "options failover slave_rename_ok=0"),
                                                   ("boot_param", "/proc/cmdline", "slave_rename_ok=0")]),
 ])
 def test_boot_value_from_the_kernel_command_line_and_other_files(host, cmdline, other, role, want):
-    write(host.modprobe, "options failover slave_rename_ok=%s\n" % role)
+    write(host.modprobe, role_file(role == "1"))
     write(host.p("/proc/cmdline"), cmdline + "\n")
     if other:
         write(host.p("/etc/modprobe.d/" + other[0]), "options failover slave_rename_ok=%s\n" % other[1])
     items, _facts = drift(host)
     got = [(i["kind"], i["subject"].replace(host.p("/etc/modprobe.d/"), "").replace(host.p("/proc"), "/proc"),
-            i["actual"]) for i in items]
+            i["actual"].splitlines()[-1] if i["kind"] == "modprobe_file" else i["actual"]) for i in items]
     assert got == want, items
     for i in items:
         assert i["remedy"] and ("kernel command line" in i["remedy"]) == (i["subject"].endswith("cmdline"))
@@ -372,10 +382,12 @@ def test_no_dkms_at_all(host):
 
 
 def test_any_version_picks_the_installed_one(host):
-    facts = drift(host, dkms_version=None)[1]
-    assert facts["dkms_version"] == "1.0.0"
+    items, facts = drift(host, dkms_version=None)
+    assert facts["dkms_version"] == "1.0.0" and items == []  # the role's file of the version found
     items, _facts = drift(host, dkms_version="2.0.0")
-    assert kinds(items) == ["dkms_running_kernel"] and items[0]["actual"] == "absent"
+    # the role writes its version into the file's header: a rollout of 2.0.0 rewrites the file too
+    assert kinds(items) == ["dkms_running_kernel", "modprobe_file"] and items[0]["actual"] == "absent"
+    assert "(virtnet-failover 2.0.0, DKMS)" in items[1]["expected"]
 
 
 def test_slave_names(host):

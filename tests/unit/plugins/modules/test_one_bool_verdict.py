@@ -5,8 +5,12 @@
 The same file is judged by three callers with the inputs each one passes:
 the drift playbook (failover_drift), the rollout fast path (failover_drift
 with the rollout's options) and the kmod role's verify (kmod_plan phase
-verify, whose problems the role asserts empty).  All three
-must agree with the kernel, which parses the value with kstrtobool().
+verify, whose problems the role asserts empty).  All three judge the file
+the role owns byte for byte (modprobe_policy.managed_file_mismatch): only
+the role's own spelling (1 or 0) matches, every other one is a hand edit
+the role overwrites, even when the kernel reads it the same.  What the
+kernel makes of the value (kstrtobool) still decides modprobe_bad_option.
+The role's plan against the same edits: test_modprobe_agreement.py.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import pytest
 from ansible_collections.virtnet.failover.plugins.modules import failover_drift as fd
 from ansible_collections.virtnet.failover.plugins.modules import kmod_info, kmod_plan
 from module_run import run_main
-from test_failover_drift import Host, params
+from test_failover_drift import Host, params, role_file
 
 # spelling -> the kernel's value (None: -EINVAL, the module ignores it); written out by hand
 SPELLINGS = [
@@ -46,7 +50,8 @@ def fast_path_verdict(host, wanted):
 def role_verify_verdict(host, wanted, capsys):
     # roles/kmod/tasks/verify_read.yml: kmod_plan phase verify; verify_assert.yml asserts it found no problem
     res = run_main(kmod_plan.main, {"phase": "verify", "modprobe_conf": host.modprobe, "slave_rename_ok": wanted,
-                                    "initramfs": False}, capsys)
+                                    "dkms_name": "virtnet-failover", "dkms_version": "1.0.0", "initramfs": False},
+                   capsys)
     assert res["rc"] == 0, res
     return [i for i in res["verify"]["items"] if i["kind"] == "modprobe_file"] == []
 
@@ -56,15 +61,15 @@ def role_verify_verdict(host, wanted, capsys):
 def test_every_spelling_one_verdict(tmp_path, capsys, spelling, kernel_value, wanted):
     host = Host(tmp_path)
     with open(host.modprobe, "w") as fh:
-        fh.write("options failover slave_rename_ok=%s\n" % spelling)
-    expected_ok = kernel_value is wanted
+        fh.write(role_file(wanted).replace("slave_rename_ok=%d\n" % wanted, "slave_rename_ok=%s\n" % spelling))
+    expected_ok = spelling == str(int(wanted))  # the role's own spelling; yes/on/Y... are hand edits
     drift_ok, items = drift_playbook_verdict(host, wanted)
     assert drift_ok is expected_ok
     assert fast_path_verdict(host, wanted) is expected_ok
     assert role_verify_verdict(host, wanted, capsys) is expected_ok
     # a value the kernel refuses is also named where it is written
     bad = [i for i in items if i["kind"] == "modprobe_bad_option"]
-    assert [i["subject"] for i in bad] == ([] if kernel_value is not None else ["%s:1" % host.modprobe])
+    assert [i["subject"] for i in bad] == ([] if kernel_value is not None else ["%s:4" % host.modprobe])  # line 4: the options line
 
 
 def test_role_verify_without_wanted_value_judges_nothing(tmp_path, capsys):
