@@ -38,7 +38,7 @@ MIRROR = "http://deb.debian.org/debian"
 SECURITY = "http://deb.debian.org/debian-security"
 
 # The guest's management NIC (DHCP by systemd-networkd, matched on this MAC
-# only).  vm.py uses the same value.
+# only).  qemu_command.py uses the same value.
 MGMT_MAC = "52:54:00:00:0a:01"
 
 PACKAGES = [

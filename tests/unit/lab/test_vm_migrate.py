@@ -1,17 +1,22 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The migrate plumbing of the lab launcher (molecule/resources/lab/vm.py) without a guest:
+"""The migrate plumbing of the lab launcher (molecule/resources/lab/vm.py, migration.py) without a guest:
 the destination's QEMU command, the primary device, bad arguments, and a real
 destination QEMU that fails to start leaving nothing behind."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "molecule" / "resources" / "lab"))
+import instances  # noqa: E402
+import migration  # noqa: E402
+import qemu_command  # noqa: E402
 import vm  # noqa: E402
 
 
@@ -66,10 +71,10 @@ def test_real_destination_that_fails_to_start_leaves_nothing(tmp_path):
             "migration_socket": str(d / "migrate.1.sock"), "pid": None}
     try:
         with pytest.raises(vm.LabError, match="failed to start.*stays on the source"):
-            vm._start_destination(info, d, dest, "dest-start")
+            migration._start_destination(info, d, dest, "dest-start")
         assert dest["pid"] is None
     finally:  # a destination that did start (a broken fault injection) is stopped here, not left running
-        assert not vm._stop_migration_destination({"overlay": str(overlay), "migrating_to": dest})
+        assert not vm.stop_migration_destination({"overlay": str(overlay), "migrating_to": dest})
     assert sorted(p.name for p in d.iterdir()) == []
 
 
@@ -88,7 +93,7 @@ def test_migrate_refuses_an_old_qemu_before_anything_runs(tmp_path, monkeypatch)
     fake.chmod(0o755)
     d = tmp_path / "vms" / "g"
     d.mkdir(parents=True)
-    monkeypatch.setattr(vm, "QEMU", str(fake))
+    monkeypatch.setattr(qemu_command, "QEMU", str(fake))
     monkeypatch.delenv("VIRTNET_LAB_ALLOW_LOSSY_MIGRATION", raising=False)
     with pytest.raises(vm.LabError, match="QEMU 7.2.22 loses guest writes.*make setup"):
         vm.migrate("g", state_dir=tmp_path / "vms")
@@ -96,12 +101,12 @@ def test_migrate_refuses_an_old_qemu_before_anything_runs(tmp_path, monkeypatch)
 
 
 def test_migrate_refuses_a_destination_qemu_other_than_the_source_mocked_process(tmp_path, monkeypatch):
-    """The instance's QEMU process is mocked (_pid_alive): the check runs before anything is started."""
-    monkeypatch.setattr(vm, "_pid_alive", lambda pid, overlay: True)
+    """The instance's QEMU process is mocked (pid_alive): the check runs before anything is started."""
+    monkeypatch.setattr(instances, "pid_alive", lambda pid, overlay: True)
     d = tmp_path / "vms" / "g"
     d.mkdir(parents=True)
     (d / "instance.json").write_text('{"name": "g", "pid": 1, "qemu": "/opt/other/qemu"}')
-    monkeypatch.setattr(vm, "QEMU", "qemu-system-x86_64")
+    monkeypatch.setattr(qemu_command, "QEMU", "qemu-system-x86_64")
     with pytest.raises(vm.LabError, match="same QEMU on both sides"):
         vm.migrate("g", state_dir=tmp_path / "vms")
 
@@ -142,7 +147,7 @@ def test_guest_health_problem_names_what_a_migration_broke(after, want):
     ("[ 12.3] systemd[1]: DEBUG: something", False),
 ])
 def test_the_fault_pattern_matches_kernel_faults_only(line, fault):
-    assert bool(vm.re.search(vm.GUEST_FAULT_RE, line)) == fault
+    assert bool(re.search(vm.GUEST_FAULT_RE, line)) == fault
 
 
 def test_guest_health_output_is_parsed_into_boot_id_slaves_and_faults():
@@ -168,10 +173,10 @@ def _serial(tmp_path, *states):
 
 def test_the_primary_counts_as_named_only_after_it_was_unplugged(tmp_path):
     """A probe line written before the unplug (a slow probe start) is not the migrated primary."""
-    out = {"resumed_at_monotonic": vm.time.monotonic()}
+    out = {"resumed_at_monotonic": time.monotonic()}
     info = _serial(tmp_path, ("enp1s0npri", "enp1s0"), ("-", "-"), ("eth0", "enp1s0"), ("enp1s0npri", "enp1s0"))
-    vm._wait_primary_on_serial(info, 0, "enp1s0npri", 5, out)
+    migration._wait_primary_on_serial(info, 0, "enp1s0npri", 5, out)
     assert out["primary"] == "enp1s0npri" and "probe_error" not in out
-    out = {"resumed_at_monotonic": vm.time.monotonic()}
-    vm._wait_primary_on_serial(_serial(tmp_path, ("enp1s0npri", "enp1s0")), 0, "enp1s0npri", 0.3, out)
+    out = {"resumed_at_monotonic": time.monotonic()}
+    migration._wait_primary_on_serial(_serial(tmp_path, ("enp1s0npri", "enp1s0")), 0, "enp1s0npri", 0.3, out)
     assert "primary" not in out and "not enslaved as enp1s0npri" in out["probe_error"]
