@@ -188,14 +188,32 @@ def decode_link(buf, off, end):
     return link
 
 
-def parse_messages(buf, size, out, seq=None, port=None):
+class DumpMarks(object):
+    """What the messages of one link dump said about the dump, read chunk by chunk.
+
+    The kernel flags NLM_F_DUMP_INTR on whichever message it was filling when
+    the link table changed under the dump (a link message as often as
+    NLMSG_DONE), so the mark has to outlive the chunk it came in.
+    """
+
+    __slots__ = ("interrupted",)
+
+    def __init__(self):
+        self.interrupted = False
+
+
+def parse_messages(buf, size, out, seq=None, port=None, marks=None):
     """Decode the netlink messages in ``buf[:size]`` into ``out`` (Link list).
 
     Returns True when NLMSG_DONE was seen.  Messages of other sequence
     numbers / ports (multicast notifications) are skipped.  An NLMSG_ERROR
-    with a non-zero code raises NetlinkError; a DONE flagged
-    NLM_F_DUMP_INTR (links changed during the dump) raises EINTR.
+    with a non-zero code raises NetlinkError.  When any message of the dump
+    (in this chunk or, with the same ``marks``, an earlier one) carries
+    NLM_F_DUMP_INTR, the links changed during the dump and NLMSG_DONE raises
+    EINTR, so the caller dumps again instead of using a torn snapshot.
     """
+    if marks is None:
+        marks = DumpMarks()
     off = 0
     hdr = _NLHDR.unpack_from
     while off + 16 <= size:
@@ -203,10 +221,12 @@ def parse_messages(buf, size, out, seq=None, port=None):
         if mlen < 16 or off + mlen > size:
             raise FailoverError("malformed netlink message (length %d at offset %d)" % (mlen, off))
         if (seq is None or mseq == seq) and (port is None or mpid == port):
+            if mflags & NLM_F_DUMP_INTR:
+                marks.interrupted = True
             if mtype == RTM_NEWLINK:
                 out.append(decode_link(buf, off, off + mlen))
             elif mtype == NLMSG_DONE:
-                if mflags & NLM_F_DUMP_INTR:
+                if marks.interrupted:
                     raise NetlinkError(errno.EINTR, "link dump interrupted by a concurrent change")
                 return True
             elif mtype == NLMSG_ERROR:
@@ -407,12 +427,13 @@ class LinkSocket:
             self._sock.sendto(build_getlink_dump(seq), (0, 0))
             port = self._sock.getsockname()[0]
             links = []
+            marks = DumpMarks()
             buf = self._buf
             view = memoryview(buf)
             try:
                 while True:
                     size = self._sock.recv_into(view)
-                    if parse_messages(buf, size, links, seq, port):
+                    if parse_messages(buf, size, links, seq, port, marks):
                         return links
             except NetlinkError as exc:
                 if exc.code == errno.EINTR and attempt < 4:  # dump interrupted, retry

@@ -37,10 +37,11 @@ class Decoded:
 def project_rows(dump):
     """failover_netlink.parse_messages over the dump's chunks; NetlinkError is kept, not raised."""
     links = []
+    marks = fn.DumpMarks()
     result = Decoded()
     try:
         for chunk in dump.chunks:
-            if fn.parse_messages(chunk, len(chunk), links, dump.seq, dump.port):
+            if fn.parse_messages(chunk, len(chunk), links, dump.seq, dump.port, marks):
                 result.done = True
                 break
     except fn.NetlinkError as exc:

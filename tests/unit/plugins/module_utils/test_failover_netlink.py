@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import struct
@@ -104,6 +105,28 @@ def test_interrupted_dump_raises_eintr_for_a_retry():
     with pytest.raises(fn.NetlinkError) as exc:
         parse(data)
     assert exc.value.code == 4 and "interrupted" in str(exc.value)
+
+
+def test_interrupt_mark_on_a_link_message_of_an_earlier_chunk_raises_eintr_at_done():
+    # the kernel flags the message it was filling when the links changed: here a link message
+    # of the first chunk; the dump is only known torn at its end, in the next chunk
+    first = bytearray(newlink(2, "enp1s0"))
+    struct.pack_into("=H", first, 6, struct.unpack_from("=H", first, 6)[0] | fn.NLM_F_DUMP_INTR)
+    second = newlink(3, "enp2s0") + nlmsg(3, struct.pack("=i", 0), flags=2)
+    marks, out = fn.DumpMarks(), []
+    assert fn.parse_messages(bytes(first), len(first), out, None, None, marks) is False
+    with pytest.raises(fn.NetlinkError) as exc:
+        fn.parse_messages(second, len(second), out, None, None, marks)
+    assert exc.value.code == errno.EINTR and [link.name for link in out] == ["enp1s0", "enp2s0"]
+
+
+def test_unmarked_chunks_end_the_dump_without_error():
+    marks, out = fn.DumpMarks(), []
+    first = newlink(2, "enp1s0")
+    second = newlink(3, "enp2s0") + nlmsg(3, struct.pack("=i", 0), flags=2)
+    assert fn.parse_messages(first, len(first), out, None, None, marks) is False
+    assert fn.parse_messages(second, len(second), out, None, None, marks) is True
+    assert not marks.interrupted and [link.name for link in out] == ["enp1s0", "enp2s0"]
 
 
 def test_ack_error_zero_ends_without_error():
