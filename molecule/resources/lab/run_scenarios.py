@@ -25,6 +25,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +36,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 LOGS = ROOT / ".build" / "logs"
 STATE = ROOT / ".build" / "lab-state"
+# Molecule's own directory per scenario (inventory, changes.jsonl of the check-mode prediction), emptied
+# before each run: Molecule's default (~/.ansible/tmp/molecule.HASH.NAME, HASH from the checkout's
+# directory name) is shared by two checkouts of the same name and outlives an interrupted run.
+EPHEMERAL = ROOT / ".build" / "molecule"
 VM_PY = HERE / "vm.py"
 T0 = time.monotonic()
 # "INFO     [lab > create] Executing" (no tty) or "INFO lab ➜ create: Executing"
@@ -82,11 +87,19 @@ def next_ready(pending: list[str], busy: set[str]) -> str | None:
     return None
 
 
+def fresh_dir(path: Path) -> Path:
+    """`path` as a new empty directory (whatever an earlier run left there is removed)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 class Run:
     def __init__(self, name: str, env: dict) -> None:
         self.name = name
         self.log = LOGS / f"molecule-{name}.log"
         self.state = STATE / name
+        self.ephemeral = fresh_dir(EPHEMERAL / name)
         self.start = time.monotonic()
         self.end: float | None = None
         self.rc: int | None = None
@@ -103,7 +116,7 @@ class Run:
             stdout=self.fh,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**env, "VIRTNET_LAB_STATE_DIR": str(self.state)},
+            env={**env, "VIRTNET_LAB_STATE_DIR": str(self.state), "MOLECULE_EPHEMERAL_DIRECTORY": str(self.ephemeral)},
             start_new_session=True,
         )
 

@@ -83,3 +83,32 @@ def test_slowest_tasks_last_until_the_next_header(tmp_path, monkeypatch):
     run.end = 95.0
     assert run.slowest_tasks(2) == [("TASK [kmod : Build] (converge)", 60.0),
                                     ("RUNNING HANDLER [kmod : Reboot] (converge)", 30.0)]
+
+
+def test_fresh_dir_removes_what_an_interrupted_run_left(tmp_path):
+    stale = tmp_path / "default"
+    stale.mkdir()
+    (stale / "changes.jsonl").write_text('{"check": true}\n')
+    assert run_scenarios.fresh_dir(stale) == stale
+    assert stale.is_dir() and not any(stale.iterdir())
+
+
+def test_each_scenario_runs_in_its_own_empty_molecule_directory_mocked_popen(tmp_path, monkeypatch):
+    # mocked: subprocess.Popen (no Molecule run); what is checked is the environment it is given
+    seen = {}
+
+    class FakePopen:  # pylint: disable=too-few-public-methods
+        def __init__(self, argv, **kwargs):
+            seen["argv"], seen["env"] = argv, kwargs["env"]
+
+    monkeypatch.setattr(run_scenarios, "LOGS", tmp_path / "logs")
+    monkeypatch.setattr(run_scenarios, "EPHEMERAL", tmp_path / "molecule")
+    monkeypatch.setattr(run_scenarios.subprocess, "Popen", FakePopen)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "molecule" / "drift").mkdir(parents=True)
+    (tmp_path / "molecule" / "drift" / "changes.jsonl").write_text("stale\n")
+    run = run_scenarios.Run("drift", {"PATH": "/bin"})
+    run.fh.close()
+    assert seen["env"]["MOLECULE_EPHEMERAL_DIRECTORY"] == str(tmp_path / "molecule" / "drift")
+    assert not (tmp_path / "molecule" / "drift" / "changes.jsonl").exists()
+    assert seen["argv"][-3:] == ["test", "-s", "drift"]
