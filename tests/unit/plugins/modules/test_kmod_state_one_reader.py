@@ -43,12 +43,45 @@ def agree(host):
     return facts, st
 
 
-def test_drift_reads_kernel_module_facts_only_through_kmod_state():
-    assert fd.gather_kmod is ks.gather_kmod and fd.Paths is ks.HostPaths
-    for reader in ("read_ko", "read_tree", "next_boot_kernel", "loaded_module", "kernel_builtin", "find_ko",
-                   "dkms_ko_path", "initramfs_find_module", "initramfs_path", "read_modprobe_conf",
-                   "config_files", "module_options", "pick_version", "dkms_module_of"):
-        assert not hasattr(fd, reader), reader
+def test_drift_facts_of_a_rolled_out_host(tmp_path):
+    """What drift reads from the fake guest, written out by hand from how Host builds it."""
+    host = Host(tmp_path)
+    facts = fd.gather_kmod(params(host), host.paths)
+    modprobe = ("# Managed by virtnet.failover.kmod: local changes are overwritten.\n"
+                "# Options of the patched failover module (virtnet-failover 1.0.0, DKMS).\n"
+                "# slave_rename_ok=1: UP failover slaves may be renamed; 0: such renames fail with EBUSY.\n"
+                "options failover slave_rename_ok=1\n")
+    assert facts == {
+        "running_kernel": K1, "next_boot_kernel": K1, "next_boot_source": host.p("/vmlinuz"),
+        "dkms_version": "1.0.0", "dkms_versions": ["1.0.0"],
+        "kernels": {K1: {"dkms_state": "installed", "srcversion": SRC_PATCHED,
+                         "module_path": host.p("/lib/modules/%s/updates/dkms/failover.ko" % K1),
+                         "running": True, "next_boot": True, "has_headers": True,
+                         "headers_package": "linux-headers-%s" % K1}},
+        "loaded_module": {"loaded": True, "builtin": False, "patched": True, "srcversion": SRC_PATCHED,
+                          "version": "1.0.0", "slave_rename_ok": True, "live_rename": "flag"},
+        "modprobe": {"path": host.modprobe, "exists": True, "type": "file", "uid": os.getuid(), "gid": os.getgid(),
+                     "mode": 0o644, "error": None, "content": modprobe,
+                     "options": {"failover": {"slave_rename_ok": "1"}}},
+        "modprobe_options": [{"path": host.modprobe, "line": 4, "name": "slave_rename_ok", "value": "1"}],
+        "initramfs": {"kernel": K1, "path": host.p("/boot/initrd.img-%s" % K1), "exists": True, "found": True,
+                      "member": "usr/lib/modules/%s/updates/dkms/failover.ko" % K1, "srcversion": SRC_PATCHED,
+                      "error": None},
+    }
+
+
+def test_drift_reads_the_module_files_through_kmod_state(tmp_path, monkeypatch):
+    """Drift's module facts come from kmod_state's reader: a different srcversion read there shows up in drift."""
+    host = Host(tmp_path)
+    real = ks.read_ko
+
+    def read_ko(*args, **kwargs):
+        info = real(*args, **kwargs)
+        return dict(info, srcversion="READ-BY-KMOD-STATE") if info.get("srcversion") else info
+
+    monkeypatch.setattr(ks, "read_ko", read_ko)
+    facts = fd.gather_kmod(params(host), host.paths)
+    assert facts["kernels"][K1]["srcversion"] == "READ-BY-KMOD-STATE"
 
 
 def test_host_paths_default_to_the_host():
