@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # pylint: disable=wrong-import-position
 from ansible_env import ANSIBLE_PLAYBOOK, collections_path, playbook_env  # noqa: E402
-from netns_lab import NetnsLab  # noqa: E402
+from netns_lab import created_lab  # noqa: E402
 
 
 def pythons():
@@ -65,13 +65,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def lab():
-    lab = NetnsLab(prefix="vnfot")
-    lab.create()
-    try:
-        yield lab
-    finally:
-        lab.delete()
-    assert not os.path.exists("/run/netns/" + lab.name)
+    yield from created_lab("vnfot")
 
 
 class AnsibleRunner:

@@ -181,3 +181,14 @@ class NetnsLab:
 
     def set_up(self, name, up=True):
         self.ip("link", "set", name, "up" if up else "down")
+
+
+def created_lab(prefix):
+    """Generator for a fixture: a NetnsLab created for one test, deleted after it even when it failed."""
+    lab = NetnsLab(prefix=prefix)
+    lab.create()
+    try:
+        yield lab
+    finally:
+        lab.delete()
+    assert not netns_exists(lab.name), "namespace %s left behind" % lab.name

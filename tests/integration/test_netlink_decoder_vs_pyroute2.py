@@ -30,7 +30,7 @@ import pytest
 
 from netlink_decoder_views import disagreements, project_rows, pyroute2_rows
 from netlink_raw_dump import RawLinkDump
-from netns_lab import IP, NetnsLab
+from netns_lab import IP, created_lab
 
 from ansible_collections.virtnet.failover.plugins.module_utils import failover_netlink as fn
 
@@ -76,13 +76,7 @@ def marshal_class():
 
 @pytest.fixture
 def nl_lab():
-    lab = NetnsLab(prefix="vnfo-nl")
-    lab.create()
-    try:
-        yield lab
-    finally:
-        lab.delete()
-    assert not os.path.exists("/run/netns/" + lab.name)
+    yield from created_lab("vnfo-nl")
 
 
 def _module_present(module):
