@@ -16,16 +16,21 @@ COLL_LINK := $(COLLECTIONS)/ansible_collections/virtnet/failover
 # one copy per checkout: two checkouts' sanity runs at the same time must not remove each other's copy
 SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/virtnet-failover-sanity-$(shell printf '%s' '$(ROOT)' | sha256sum | cut -c1-12)
 SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
-# Molecule scenarios run by `make molecule` and so by `make test`, JOBS at a
-# time, in this order as slots free up: default and debian13 first (fresh
-# guests, the first converge; they save the converged disks drift, hotplug,
-# fleet, remove and rename_disabled boot, and those wait for them -- see
-# docs/lab.md), then the longest first so the two lanes end together.
-# Every scenario under molecule/ is here; `migration` live-migrates its
-# guest, which needs QEMU >= 9.0 (make setup installs it; docs/lab.md).
-# tests/unit/lab/test_molecule_config.py checks this list against
-# molecule/*/.
-SCENARIOS ?= default debian13 reliability migration debian14 drift hotplug remove rename_disabled fleet lab
+# Molecule scenarios, JOBS at a time, in this order as slots free up.
+# SCENARIOS is what `make molecule` and `make test` run: the three Debian
+# releases, each converged from its base image (default and debian13 save the
+# converged disks other scenarios boot -- see docs/lab.md), and `migration`,
+# which live-migrates the converged Debian 12 guest (QEMU >= 9.0; make setup
+# installs it). ALL_SCENARIOS is what `make test-full` runs: every scenario
+# under molecule/, producers first, then the longest first so the two lanes
+# end together. One scenario runs alone with e.g. make molecule
+# SCENARIOS=reliability. tests/unit/lab/test_molecule_config.py checks both
+# lists against molecule/*/.
+SCENARIOS ?= default debian13 debian14 migration
+ALL_SCENARIOS ?= default debian13 reliability migration debian14 drift hotplug remove rename_disabled fleet lab
+# The host-side matrices `make test` runs one after the other beside the VM
+# tier; `make test-full` adds the ansible-core matrix.
+MATRICES ?= kmod-matrix
 JOBS ?= 2
 
 export PATH := $(BIN):$(PATH)
@@ -36,11 +41,12 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
 .PHONY: help setup host-packages venv collection lint sanity units integration \
-	kmod-compile kmod-matrix core-matrix images molecule test demo bench clean
+	kmod-compile kmod-matrix core-matrix images molecule test test-full demo bench clean
 
 help:
 	@echo "make demo     set up, then roll out to the lab fleet and run a drift check (main job)"
-	@echo "make test     set up, then lint, sanity, units, integration, kmod-compile, molecule"
+	@echo "make test     set up, then lint, sanity, units, integration, kmod-compile, kmod-matrix, molecule"
+	@echo "make test-full  make test with every Molecule scenario and the ansible-core matrix (release gate)"
 	@echo "make setup    Debian packages + .venv + collection path (idempotent)"
 	@echo "targets: lint sanity units integration kmod-compile kmod-matrix core-matrix images molecule bench clean"
 
@@ -106,22 +112,26 @@ molecule: setup images
 	cd $(ROOT) && $(PY) molecule/resources/lab/run_scenarios.py --jobs $(JOBS) $(SCENARIOS)
 
 # Three lanes at once: the VM tier (images, cached after the first build,
-# then the Molecule scenarios), the host-side matrices (the kernel module's
-# compile matrix, then the ansible-core matrix; their chroots are cached the
-# same way) and the static checks and host tests. The VM tier's progress
-# lines go to the output as they come; the matrices' logs are printed at the
-# end. The test fails if any lane failed.
+# then the Molecule scenarios of SCENARIOS), the host-side matrices of
+# MATRICES (their chroots are cached the same way) and the static checks and
+# host tests. The VM tier's progress lines go to the output as they come; the
+# matrices' logs are printed at the end. The test fails if any lane failed.
 test: setup
 	@( $(MAKE) --no-print-directory images > $(BUILD)/images.log 2>&1 \
 		|| { cat $(BUILD)/images.log; echo "make images failed (log above)"; exit 1; }; \
 		$(MAKE) --no-print-directory molecule ) & vm=$$!; \
-	( k=0; $(MAKE) --no-print-directory kmod-matrix > $(BUILD)/kmod-matrix.log 2>&1 || k=$$?; \
-		$(MAKE) --no-print-directory core-matrix > $(BUILD)/core-matrix.log 2>&1 && exit $$k ) & mtx=$$!; \
+	( k=0; for m in $(MATRICES); do \
+		$(MAKE) --no-print-directory $$m > $(BUILD)/$$m.log 2>&1 || k=1; done; exit $$k ) & mtx=$$!; \
 	rc=0; $(MAKE) lint sanity units integration kmod-compile || rc=$$?; \
-	mrc=0; wait $$mtx || mrc=$$?; cat $(BUILD)/kmod-matrix.log $(BUILD)/core-matrix.log; \
+	mrc=0; wait $$mtx || mrc=$$?; for m in $(MATRICES); do cat $(BUILD)/$$m.log; done; \
 	vrc=0; wait $$vm || vrc=$$?; \
-	echo "make test: static checks and host tests exit $$rc, kmod-matrix and core-matrix exit $$mrc, VM tier exit $$vrc"; \
+	echo "make test: static checks and host tests exit $$rc, $(MATRICES) exit $$mrc, VM tier exit $$vrc"; \
 	[ $$rc = 0 ] && [ $$mrc = 0 ] && [ $$vrc = 0 ]
+
+# The release gate: the same three lanes with every Molecule scenario and
+# both matrices (about two hours on a 2-core host; docs/lab.md).
+test-full:
+	$(MAKE) --no-print-directory test SCENARIOS="$(ALL_SCENARIOS)" MATRICES="kmod-matrix core-matrix"
 
 demo: setup images
 	cd $(ROOT) && $(PY) demo/run.py

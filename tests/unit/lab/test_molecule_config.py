@@ -79,42 +79,49 @@ def test_scenarios_are_found():
     assert "resources" not in SCENARIOS
 
 
-def makefile_scenarios() -> list[str]:
-    """The words of the Makefile's `SCENARIOS ?=` line (what `make test` runs)."""
+def makefile_list(var: str) -> list[str]:
+    """The words of the Makefile's `VAR ?=` line."""
     for line in (ROOT / "Makefile").read_text().splitlines():
-        if line.startswith("SCENARIOS ?="):
+        if line.startswith(f"{var} ?="):
             return line.split("=", 1)[1].split()
-    raise AssertionError("the Makefile has no 'SCENARIOS ?=' line")
+    raise AssertionError(f"the Makefile has no '{var} ?=' line")
 
 
-# Scenarios `make test` leaves out, each with the reason the Makefile and
-# docs/lab.md give.  The test prints them, so the exclusion is never silent.
-RUN_BY_NAME_ONLY: dict[str, str] = {}
+def makefile_scenarios() -> list[str]:
+    """What `make test` runs (SCENARIOS)."""
+    return makefile_list("SCENARIOS")
 
 
-def test_make_test_runs_every_scenario_once():
-    listed = makefile_scenarios()
+def test_make_test_full_runs_every_scenario_once():
+    listed = makefile_list("ALL_SCENARIOS")
     assert len(listed) == len(set(listed)), listed
-    for name, why in RUN_BY_NAME_ONLY.items():
-        print(f"not in make test: {name}: {why}")
-    assert sorted(listed) == sorted(set(SCENARIOS) - set(RUN_BY_NAME_ONLY)), (
-        "SCENARIOS in the Makefile must name every molecule/*/ scenario exactly once, "
-        "except RUN_BY_NAME_ONLY")
+    assert sorted(listed) == sorted(SCENARIOS), "ALL_SCENARIOS must name every molecule/*/ scenario exactly once"
 
 
-def test_every_scenario_left_out_of_make_test_is_explained_in_the_makefile():
-    text = (ROOT / "Makefile").read_text()
-    for name in RUN_BY_NAME_ONLY:
-        assert name in SCENARIOS
-        assert f"SCENARIOS={name}" in text, f"the Makefile does not say how to run {name} by name"
+def test_make_test_runs_the_three_releases_and_live_migration():
+    gate = makefile_scenarios()
+    assert len(gate) == len(set(gate)), gate
+    assert set(gate) <= set(SCENARIOS), gate
+    for name in ("default", "debian13", "debian14", "migration"):
+        assert name in gate, f"make test must run {name}"
+    for name in sorted(set(SCENARIOS) - set(gate)):
+        print(f"make test-full only: {name}")
 
 
-def test_make_test_starts_with_the_scenarios_that_save_the_converged_snapshots():
+@pytest.mark.parametrize("var", ["SCENARIOS", "ALL_SCENARIOS"])
+def test_scenario_lists_start_with_the_scenarios_that_save_the_converged_snapshots(var):
     sys.path.insert(0, str(ROOT / "molecule" / "resources" / "lab"))
     import run_scenarios  # the runner's own list of snapshot producers
 
     producers = set(run_scenarios.PRODUCERS.values())
-    assert set(makefile_scenarios()[:len(producers)]) == producers
+    assert set(makefile_list(var)[:len(producers)]) == producers
+
+
+def test_make_test_full_runs_make_test_with_all_scenarios_and_both_matrices():
+    text = (ROOT / "Makefile").read_text()
+    recipe = text[text.index("\ntest-full:"):].split("\n\n", 1)[0]
+    assert 'SCENARIOS="$(ALL_SCENARIOS)"' in recipe, recipe
+    assert "core-matrix" in recipe and "kmod-matrix" in recipe, recipe
 
 
 def test_base_config_keeps_prerun_off():
