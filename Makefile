@@ -27,7 +27,7 @@ SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
 # SCENARIOS=reliability. tests/unit/lab/test_molecule_config.py checks both
 # lists against molecule/*/.
 SCENARIOS ?= default debian13 debian14 migration
-ALL_SCENARIOS ?= default debian13 reliability migration debian14 drift hotplug remove rename_disabled fleet lab
+ALL_SCENARIOS ?= default debian13 reliability migration debian14 drift remove rename_disabled fleet lab
 # The host-side matrices `make test` runs one after the other beside the VM
 # tier; `make test-full` adds the ansible-core matrix.
 MATRICES ?= kmod-matrix

@@ -5,7 +5,7 @@ The default (Debian 12) and debian13 scenarios converge a fresh guest with
 the kmod role and then save its disk (`vm.py save`) as a qcow2 overlay of
 the base image, keyed by the base image and a hash of everything that
 decides the converged state (roles/, plugins/, playbooks/).  Scenarios
-whose subject is not the first install (drift, hotplug, migration, remove,
+whose subject is not the first install (drift, migration, remove,
 fleet, rename_disabled) boot `IMAGE-converged`: the same state without another
 5-minute DKMS build + initramfs + reboot under TCG.  Their converge still
 runs the real rollout (which must then change no DKMS build).  Without a
