@@ -386,6 +386,10 @@ def _looks_pci(text):
 # ------------------------------------------------------------------- netlink
 
 
+# How many times dump_links asks for the link table when the kernel says each dump was torn.
+DUMP_ATTEMPTS = 5
+
+
 class LinkSocket:
     """rtnetlink access: the link dump on our own socket in raw bytes; renames and up/down through
     pyroute2 IPRoute, opened (and pyroute2 imported) on the first such call.
@@ -420,8 +424,9 @@ class LinkSocket:
         self.close()
 
     def dump_links(self):
-        """All links of the current namespace as a list of Link."""
-        for attempt in range(5):
+        """All links of the current namespace as a list of Link.  A dump the kernel flags as interrupted (the
+        link table changed under it) is dumped again, DUMP_ATTEMPTS times in all, then FailoverError."""
+        for _attempt in range(DUMP_ATTEMPTS):
             self._seq += 1
             seq = self._seq
             self._sock.sendto(build_getlink_dump(seq), (0, 0))
@@ -436,10 +441,11 @@ class LinkSocket:
                     if parse_messages(buf, size, links, seq, port, marks):
                         return links
             except NetlinkError as exc:
-                if exc.code == errno.EINTR and attempt < 4:  # dump interrupted, retry
-                    continue
-                raise
-        raise FailoverError("link dump kept being interrupted")
+                if exc.code != errno.EINTR:
+                    raise
+                # interrupted: parse_messages read it to NLMSG_DONE, so the socket holds nothing of it
+        raise FailoverError("the link dump was interrupted %d times in a row by links changing under it; run "
+                            "again when the host's links have settled" % DUMP_ATTEMPTS)
 
     def rename(self, index, name):
         self._link_set(index=index, ifname=name)

@@ -129,6 +129,76 @@ def test_unmarked_chunks_end_the_dump_without_error():
     assert not marks.interrupted and [link.name for link in out] == ["enp1s0", "enp2s0"]
 
 
+class FakeNetlinkSocket:
+    """Mock (a real kernel cannot be made to tear a dump on demand): answers each RTM_GETLINK dump request
+    with the next canned dump, as chunks with the request's sequence number and this socket's port."""
+
+    PORT = 4242
+
+    def __init__(self, dumps):
+        self.dumps = list(dumps)  # one list of chunk builders (seq -> bytes) per request
+        self.requests = 0
+        self.chunks = []
+
+    def sendto(self, data, addr):
+        seq = struct.unpack_from("=I", data, 8)[0]
+        self.chunks = [build(seq) for build in self.dumps[self.requests]]
+        self.requests += 1
+
+    def getsockname(self):
+        return (self.PORT, 0)
+
+    def recv_into(self, view):
+        chunk = self.chunks.pop(0)
+        view[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def fake_link_socket(dumps):
+    sock = fn.LinkSocket.__new__(fn.LinkSocket)
+    sock._ipr, sock._seq, sock._buf = None, 100, bytearray(1 << 16)
+    sock._sock = FakeNetlinkSocket(dumps)
+    return sock
+
+
+def torn_dump(name):
+    """A dump whose first link message carries NLM_F_DUMP_INTR, ended by NLMSG_DONE in a second chunk."""
+    def first(seq):
+        return newlink(2, name, seq=seq, pid=FakeNetlinkSocket.PORT)
+
+    def second(seq):
+        return nlmsg(3, struct.pack("=i", 0), flags=2 | fn.NLM_F_DUMP_INTR, seq=seq, pid=FakeNetlinkSocket.PORT)
+    return [first, second]
+
+
+def whole_dump(*names):
+    def chunk(seq):
+        links = b"".join(newlink(i + 2, n, seq=seq, pid=FakeNetlinkSocket.PORT) for i, n in enumerate(names))
+        return links + nlmsg(3, struct.pack("=i", 0), flags=2, seq=seq, pid=FakeNetlinkSocket.PORT)
+    return [chunk]
+
+
+def test_dump_links_dumps_again_after_torn_dumps_fake_socket():
+    sock = fake_link_socket([torn_dump("old0"), torn_dump("old1"), whole_dump("enp1s0", "enp2s0")])
+    assert [link.name for link in sock.dump_links()] == ["enp1s0", "enp2s0"]  # nothing of the torn dumps
+    assert sock._sock.requests == 3
+
+
+def test_dump_links_gives_up_after_every_attempt_was_torn_fake_socket():
+    sock = fake_link_socket([torn_dump("x%d" % i) for i in range(fn.DUMP_ATTEMPTS)] + [whole_dump("late")])
+    with pytest.raises(fn.FailoverError, match="interrupted %d times" % fn.DUMP_ATTEMPTS):
+        sock.dump_links()
+    assert sock._sock.requests == fn.DUMP_ATTEMPTS
+
+
+def test_dump_links_does_not_retry_other_netlink_errors_fake_socket():
+    sock = fake_link_socket([[lambda seq: error(errno.EPERM, seq=seq, pid=FakeNetlinkSocket.PORT)],
+                             whole_dump("enp1s0")])
+    with pytest.raises(fn.NetlinkError) as exc:
+        sock.dump_links()
+    assert exc.value.code == errno.EPERM and sock._sock.requests == 1
+
+
 def test_ack_error_zero_ends_without_error():
     assert parse(error(0)) == ([], True)
 
