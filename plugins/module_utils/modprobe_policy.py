@@ -59,6 +59,11 @@ FILE_OWNER = (0, 0)
 FILE_MODE = 0o644
 
 
+def modprobe_file_attributes():
+    """FILE_OWNER and FILE_MODE as the role's copy task takes them (kmod_plan's modprobe_file_attributes)."""
+    return {"owner": FILE_OWNER[0], "group": FILE_OWNER[1], "mode": "%04o" % FILE_MODE}
+
+
 def modprobe_file_content(module, slave_rename_ok, dkms_name, dkms_version):
     """The content of the modprobe.d file the kmod role writes."""
     return (

@@ -203,6 +203,25 @@ modprobe_content:
   description: The content of O(modprobe_conf) the policy wants (O(state=present); null otherwise).
   returned: O(phase=preflight)
   type: str
+modprobe_file_attributes:
+  description:
+    - The owner, group and mode O(modprobe_conf) must have (O(state=present); null otherwise), the ones
+      RV(modprobe_current) compares; the role writes the file with them.
+  returned: O(phase=preflight)
+  type: dict
+  contains:
+    owner:
+      description: The owner's uid.
+      type: int
+      sample: 0
+    group:
+      description: The group's gid.
+      type: int
+      sample: 0
+    mode:
+      description: The mode, as an octal string.
+      type: str
+      sample: "0644"
 modprobe_current:
   description:
     - O(modprobe_conf) is already the file the policy wants (RV(modprobe_content) byte for byte, a regular file
@@ -273,6 +292,7 @@ from ansible_collections.virtnet.failover.plugins.module_utils.modprobe_policy i
     boot_options,
     boot_param_items,
     file_is_current,
+    modprobe_file_attributes,
     modprobe_file_content,
 )
 
@@ -335,6 +355,7 @@ def preflight(p, state, get_bin_path, run_command, check_mode):
                 missing_packages=base + headers, secure_boot=secure_boot,
                 signing=signing, refusals=refusals, initramfs_stale=stale, modprobe_content=content,
                 modprobe_current=file_is_current(p['modprobe_conf'], content) if present else None,
+                modprobe_file_attributes=modprobe_file_attributes() if present else None,
                 dkms_actions=dkms_actions, dkms_stale_builds=rebuild, source_differs=source_differs,
                 activation=activation(p, state, check_mode)['activation'],
                 verify=checked['verify'], verify_message=checked['message'], message=message)

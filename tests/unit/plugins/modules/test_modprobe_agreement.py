@@ -201,6 +201,7 @@ def test_drift_and_the_role_plan_agree(tmp_path, capsys, monkeypatch, name, hand
     kinds = sorted({i["kind"] for i in items}, key=fd.KINDS.index)
     plan = role_plan(host, capsys, monkeypatch)
     assert plan["modprobe_content"] == ROLE  # the role writes what drift compares with
+    assert plan["modprobe_file_attributes"] == {"owner": 0, "group": 0, "mode": "0644"}  # and with these
     rewrites = not plan["modprobe_current"]
     refuses = [r for r in plan["refusals"] if r["kind"] == "boot_param"]
 
@@ -226,6 +227,8 @@ def test_drift_and_the_role_plan_agree(tmp_path, capsys, monkeypatch, name, hand
         if os.path.islink(host.modprobe):
             os.unlink(host.modprobe)
         write(host.modprobe, plan["modprobe_content"])
-        os.chown(host.modprobe, 0, 0)
+        attrs = plan["modprobe_file_attributes"]
+        os.chown(host.modprobe, attrs["owner"], attrs["group"])
+        os.chmod(host.modprobe, int(attrs["mode"], 8))
         assert "modprobe_file" not in {i["kind"] for i in drift_kinds(host)}, name
         assert role_plan(host, capsys, monkeypatch)["modprobe_current"] is True, name
