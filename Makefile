@@ -26,7 +26,7 @@ SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
 # end together. One scenario runs alone with e.g. make molecule
 # SCENARIOS=reliability. tests/unit/lab/test_molecule_config.py checks both
 # lists against molecule/*/.
-SCENARIOS ?= default debian13 debian14 migration
+SCENARIOS ?= default debian13 debian14 migration remove
 ALL_SCENARIOS ?= default debian13 reliability migration debian14 drift remove rename_disabled fleet lab
 # The host-side matrices `make test` runs one after the other beside the VM
 # tier; `make test-full` adds the ansible-core matrix.
