@@ -21,7 +21,8 @@ SANITY_DIR := $(SANITY_ROOT)/ansible_collections/virtnet/failover
 # releases, each converged from its base image (default and debian13 save the
 # converged disks other scenarios boot -- see docs/lab.md), and `migration`,
 # which live-migrates the converged Debian 12 guest (QEMU >= 9.0; make setup
-# installs it). ALL_SCENARIOS is what `make test-full` runs: every scenario
+# installs it), and `remove`, which takes the module off the converged
+# Debian 12 guest again. ALL_SCENARIOS is what `make test-full` runs: every scenario
 # under molecule/, producers first, then the longest first so the two lanes
 # end together. One scenario runs alone with e.g. make molecule
 # SCENARIOS=reliability. tests/unit/lab/test_molecule_config.py checks both
