@@ -87,22 +87,17 @@ def makefile_list(var: str) -> list[str]:
     raise AssertionError(f"the Makefile has no '{var} ?=' line")
 
 
-def makefile_scenarios() -> list[str]:
-    """What `make test` runs (SCENARIOS)."""
-    return makefile_list("SCENARIOS")
-
-
 def test_make_test_full_runs_every_scenario_once():
     listed = makefile_list("ALL_SCENARIOS")
     assert len(listed) == len(set(listed)), listed
     assert sorted(listed) == sorted(SCENARIOS), "ALL_SCENARIOS must name every molecule/*/ scenario exactly once"
 
 
-def test_make_test_runs_the_three_releases_and_live_migration():
-    gate = makefile_scenarios()
+def test_make_test_runs_the_three_releases_live_migration_and_removal():
+    gate = makefile_list("SCENARIOS")
     assert len(gate) == len(set(gate)), gate
     assert set(gate) <= set(SCENARIOS), gate
-    for name in ("default", "debian13", "debian14", "migration"):
+    for name in ("default", "debian13", "debian14", "migration", "remove"):
         assert name in gate, f"make test must run {name}"
     for name in sorted(set(SCENARIOS) - set(gate)):
         print(f"make test-full only: {name}")
